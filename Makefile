@@ -1,0 +1,44 @@
+# Everyday tasks. `make test` installs the project (editable) into $(VENV) on first use.
+
+VENV ?= .venv
+PY = $(VENV)/bin/python
+STAMP = $(VENV)/.installed
+
+# MuJoCo offscreen rendering; override with MUJOCO_GL=osmesa on machines without EGL.
+MUJOCO_GL ?= egl
+export MUJOCO_GL
+
+.PHONY: install test test-all lint synth demo bench-synth clean
+
+install: $(STAMP)
+
+# Re-installs whenever pyproject.toml changes (new dependencies, entry points).
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[dev]'
+	touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+synth: $(STAMP)
+	$(VENV)/bin/judge-synth out=data/generated/synth num_scenes=200 seed=0
+
+demo: $(STAMP)
+	$(VENV)/bin/judge-synth out=data/generated/demo num_scenes=24 seed=0
+
+bench-synth: $(STAMP)
+	$(PY) scripts/bench_synth.py
+
+# Removes caches and build metadata; leaves $(VENV) and data/generated/ alone.
+clean:
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -1,0 +1,242 @@
+"""Validated settings of the synthetic generator.
+
+Hydra composes `configs/synth.yaml`; `SynthConfig.from_dict` turns the `synth` node into these
+dataclasses and fails at once, naming the bad value, on anything that would only break later
+inside a worker.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from judge.labels import ARTIFACT_LABELS, HARD_NEGATIVE_TAGS, validate_labels
+
+SHAPES = ("box", "sphere", "cylinder", "capsule", "ellipsoid", "mesh")
+TEXTURE_KINDS = ("checker", "noise", "gradient", "solid", "image")
+MOTIONS = ("drop", "throw", "roll", "slide", "rest", "collide", "stack")
+
+
+class ConfigError(ValueError):
+    """A generator setting is invalid; the message names the key and the value."""
+
+
+def _range(name: str, value: Any, *, lo: float | None = None, integer: bool = False) -> tuple:
+    """Check a `[min, max]` pair; `lo` is the smallest allowed bound."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ConfigError(f"{name} must be a [min, max] pair, got {value!r}")
+    a, b = value
+    kinds = (int,) if integer else (int, float)
+    if not all(isinstance(v, kinds) and not isinstance(v, bool) for v in (a, b)):
+        raise ConfigError(f"{name} must hold {'integers' if integer else 'numbers'}, got {value!r}")
+    if a > b:
+        raise ConfigError(f"{name} has min > max: {value!r}")
+    if lo is not None and a < lo:
+        raise ConfigError(f"{name} must be >= {lo}, got {value!r}")
+    return (a, b)
+
+
+def _choices(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str) or not value:
+        raise ConfigError(f"{name} must be a non-empty list, got {value!r}")
+    bad = [v for v in value if v not in allowed]
+    if bad:
+        raise ConfigError(f"{name}: unknown value(s) {bad}; known: {list(allowed)}")
+    return tuple(value)
+
+
+def _positive(name: str, value: Any, *, allow_zero: bool = False) -> None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Image and encoding settings; list values are choices drawn per scene."""
+
+    sizes: tuple = ((96, 96),)
+    fps: tuple = (15,)
+    num_frames: tuple = (24,)
+    crf: tuple = (18, 28)
+    shadows: bool = True
+    shadow_size: int = 1024
+    antialias_samples: int = 4
+    preset: str = "medium"
+
+    def __post_init__(self) -> None:
+        if not self.sizes:
+            raise ConfigError("synth.render.sizes must list at least one [width, height]")
+        for s in self.sizes:
+            if len(s) != 2 or min(s) <= 0 or any(v % 2 for v in s):
+                raise ConfigError(f"synth.render.sizes: {list(s)} must be positive even [w, h]")
+        for name in ("fps", "num_frames"):
+            vals = getattr(self, name)
+            if not vals or any(v <= 0 for v in vals):
+                raise ConfigError(f"synth.render.{name} must be positive choices, got {vals!r}")
+        if min(self.num_frames) < 8:
+            raise ConfigError(f"synth.render.num_frames must be >= 8, got {self.num_frames!r}")
+        _range("synth.render.crf", list(self.crf), lo=0, integer=True)
+        if self.crf[1] > 51:
+            raise ConfigError(f"synth.render.crf must be <= 51, got {list(self.crf)}")
+        _positive("synth.render.shadow_size", self.shadow_size)
+        _positive("synth.render.antialias_samples", self.antialias_samples, allow_zero=True)
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """Domain randomisation of scenes: ranges are [min, max], lists are choices."""
+
+    num_objects: tuple = (1, 5)
+    shapes: tuple = SHAPES
+    motions: tuple = MOTIONS
+    object_half_size: tuple = (0.07, 0.16)
+    num_lights: tuple = (1, 3)
+    wall_prob: float = 0.5
+    occluder_prob: float = 0.3
+    floor_textures: tuple = TEXTURE_KINDS[:4]
+    wall_textures: tuple = TEXTURE_KINDS[:4]
+    texture_dir: str | None = None
+    camera_distance: tuple = (1.6, 2.6)
+    camera_elevation_deg: tuple = (15.0, 50.0)
+    camera_fovy_deg: tuple = (35.0, 55.0)
+    camera_motion_prob: float = 0.5
+    camera_motion_deg: float = 8.0
+
+    def __post_init__(self) -> None:
+        p = "synth.scene."
+        lo, hi = _range(p + "num_objects", list(self.num_objects), lo=1, integer=True)
+        if hi > 5:
+            raise ConfigError(f"{p}num_objects must be within [1, 5], got {list(self.num_objects)}")
+        _choices(p + "shapes", self.shapes, SHAPES)
+        _choices(p + "motions", self.motions, MOTIONS)
+        _range(p + "object_half_size", list(self.object_half_size), lo=1e-3)
+        lo, hi = _range(p + "num_lights", list(self.num_lights), lo=1, integer=True)
+        if hi > 3:
+            raise ConfigError(f"{p}num_lights must be within [1, 3], got {list(self.num_lights)}")
+        for name in ("wall_prob", "occluder_prob", "camera_motion_prob"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1:
+                raise ConfigError(f"{p}{name} must be a probability in [0, 1], got {v!r}")
+        _choices(p + "floor_textures", self.floor_textures, TEXTURE_KINDS)
+        _choices(p + "wall_textures", self.wall_textures, TEXTURE_KINDS)
+        uses_images = "image" in self.floor_textures or "image" in self.wall_textures
+        if self.texture_dir is not None:
+            folder = Path(self.texture_dir)
+            if not folder.is_dir():
+                raise ConfigError(f"{p}texture_dir: folder not found: {folder}")
+            if not image_files(folder):
+                raise ConfigError(f"{p}texture_dir: no .png/.jpg images in {folder}")
+        elif uses_images:
+            raise ConfigError(f"{p}texture_dir must name an image folder when 'image' textures are used")
+        _range(p + "camera_distance", list(self.camera_distance), lo=0.3)
+        _range(p + "camera_elevation_deg", list(self.camera_elevation_deg), lo=1.0)
+        lo, hi = _range(p + "camera_fovy_deg", list(self.camera_fovy_deg), lo=5.0)
+        if hi >= 170:
+            raise ConfigError(f"{p}camera_fovy_deg must be < 170, got {list(self.camera_fovy_deg)}")
+        _positive(p + "camera_motion_deg", self.camera_motion_deg, allow_zero=True)
+
+
+@dataclass(frozen=True)
+class ArtifactConfig:
+    """Which artifact twins are rendered, and how visible an artifact must be."""
+
+    labels: tuple = ARTIFACT_LABELS
+    weights: dict = field(default_factory=dict)
+    twins_per_scene: int = 2
+    hard_negative_fraction: float = 0.35
+    hard_negatives: tuple = HARD_NEGATIVE_TAGS
+    min_visible_px: int = 20
+    teleport_min_frac: float = 0.15
+    max_cover_frac: float = 0.25
+    max_attempts: int = 6
+
+    def __post_init__(self) -> None:
+        p = "synth.artifacts."
+        try:
+            validate_labels(self.labels)
+        except ValueError as e:
+            raise ConfigError(f"{p}labels: {e}") from None
+        unknown = sorted(set(self.weights) - set(self.labels))
+        if unknown:
+            raise ConfigError(f"{p}weights: unknown label(s) {unknown}; labels: {list(self.labels)}")
+        for k, w in self.weights.items():
+            _positive(f"{p}weights.{k}", w, allow_zero=True)
+        if self.weights and not any(self.weight(k) > 0 for k in self.labels):
+            raise ConfigError(f"{p}weights: every label has weight 0")
+        _positive(p + "twins_per_scene", self.twins_per_scene, allow_zero=True)
+        if self.twins_per_scene > len(self.labels):
+            raise ConfigError(
+                f"{p}twins_per_scene={self.twins_per_scene} exceeds the {len(self.labels)} labels"
+            )
+        if not 0 <= self.hard_negative_fraction <= 1:
+            raise ConfigError(f"{p}hard_negative_fraction must be in [0, 1], got {self.hard_negative_fraction!r}")
+        if self.hard_negatives:
+            _choices(p + "hard_negatives", self.hard_negatives, HARD_NEGATIVE_TAGS)
+        _positive(p + "min_visible_px", self.min_visible_px)
+        _positive(p + "teleport_min_frac", self.teleport_min_frac)
+        _positive(p + "max_cover_frac", self.max_cover_frac)
+        _positive(p + "max_attempts", self.max_attempts)
+
+    def weight(self, label: str) -> float:
+        return float(self.weights.get(label, 1.0))
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Everything that decides the bytes of a generated scene (not where or how fast)."""
+
+    render: RenderConfig = field(default_factory=RenderConfig)
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    artifacts: ArtifactConfig = field(default_factory=ArtifactConfig)
+    splits: dict = field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+
+    def __post_init__(self) -> None:
+        bad = sorted(set(self.splits) - {"train", "val", "test"})
+        if bad:
+            raise ConfigError(f"synth.splits: unknown split(s) {bad}; use train, val, test")
+        for k, v in self.splits.items():
+            _positive(f"synth.splits.{k}", v, allow_zero=True)
+        if sum(self.splits.values()) <= 0:
+            raise ConfigError(f"synth.splits must have a positive ratio, got {self.splits}")
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> SynthConfig:
+        """Build from plain nested dicts (e.g. `OmegaConf.to_container(cfg.synth)`)."""
+        d = dict(d or {})
+        parts = {"render": RenderConfig, "scene": SceneConfig, "artifacts": ArtifactConfig}
+        kwargs: dict[str, Any] = {}
+        for key, value in d.items():
+            if key in parts:
+                kwargs[key] = _build(parts[key], f"synth.{key}", value or {})
+            elif key == "splits":
+                kwargs[key] = dict(value)
+            else:
+                raise ConfigError(f"synth: unknown key {key!r}; known: {[*parts, 'splits']}")
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _build(klass: type, prefix: str, values: dict) -> Any:
+    names = {f.name for f in dataclasses.fields(klass)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"{prefix}: unknown key(s) {unknown}; known: {sorted(names)}")
+    converted = {k: _freeze(v) for k, v in values.items()}
+    return klass(**converted)
+
+
+def _freeze(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return tuple(_freeze(x) for x in v)
+    return v
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Texture images in a folder, sorted so that sampling is reproducible."""
+    exts = {".png", ".jpg", ".jpeg", ".bmp"}
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in exts)

@@ -1,0 +1,121 @@
+"""What every artifact injector shares: the plan it makes and the model edits it uses.
+
+An injector looks at the rendered clean twin, proposes an `Intervention` (which object, at
+which frame, with what change), and the scene is re-simulated from that frame with the change
+applied inside the physics. Afterwards `verify` checks, with the detectors, that the artifact
+is visible at the measured onset; the caller resamples when it is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from judge.synth import gl  # noqa: F401
+import mujoco  # noqa: E402
+
+from judge.synth.checks import DETECTORS, Thresholds, clearly_visible  # noqa: E402
+from judge.synth.mjcf import GROUP_HIDDEN, GROUP_OBJECT  # noqa: E402
+
+
+@dataclass
+class Intervention:
+    """A change applied at frame `branch` (and, for some kinds, every frame after)."""
+
+    kind: str
+    branch: int
+    target: int
+    params: dict[str, Any] = field(default_factory=dict)
+    action: Any = None  # callable(scene, model, data, t) supplied by the injector
+
+    def apply(self, scene, model: mujoco.MjModel, data: mujoco.MjData, t: int) -> None:
+        self.action(scene, model, data, t)
+
+
+class Injector:
+    """Base class: subclasses set `name` and implement `propose`."""
+
+    name: ClassVar[str] = ""
+    onset_slack: ClassVar[int] = 0  # frames after the onset within which the detector must fire
+
+    def propose(self, scene, clean, rng: np.random.Generator, th: Thresholds) -> Intervention | None:
+        raise NotImplementedError
+
+    def verify(self, scene, clean, twin, onset: int, iv: Intervention, th: Thresholds) -> str | None:
+        """None if the detector finds this artifact at the onset on the target, else why not."""
+        hits = DETECTORS[self.name](twin.ann, th)
+        for t, k in hits:
+            if onset <= t <= onset + self.onset_slack and k in self.objects_to_check(iv):
+                return None
+        return f"{self.name}: detector found nothing at onset {onset} (hits: {hits[:5]})"
+
+    def objects_to_check(self, iv: Intervention) -> set[int]:
+        return {iv.target}
+
+
+def frame_window(num_frames: int) -> tuple[int, int]:
+    """Frames an artifact may start at: not in the first or last fifth of the clip."""
+    return max(2, num_frames // 5), num_frames - max(4, num_frames // 5)
+
+
+def visible_frames(clean, target: int, th: Thresholds, lo: int, hi: int) -> list[int]:
+    """Frames b in [lo, hi] where the target is clearly visible at b-1 and b in the clean clip."""
+    vis = clearly_visible(clean.ann, th)[:, target]
+    return [b for b in range(lo, hi + 1) if vis[b - 1] and vis[b]]
+
+
+def set_pose(scene, data: mujoco.MjData, i: int, pos, quat=None, linvel=None, angvel=None) -> None:
+    a, v = scene.qpos_adr[i], scene.dof_adr[i]
+    data.qpos[a:a + 3] = pos
+    if quat is not None:
+        data.qpos[a + 3:a + 7] = quat
+    if linvel is not None:
+        data.qvel[v:v + 3] = linvel
+    if angvel is not None:
+        data.qvel[v + 3:v + 6] = angvel
+
+
+def show(model: mujoco.MjModel, geom: int) -> None:
+    model.geom_group[geom] = GROUP_OBJECT
+    model.geom_contype[geom] = model.geom_conaffinity[geom] = 1
+
+
+def hide(model: mujoco.MjModel, geom: int) -> None:
+    model.geom_group[geom] = GROUP_HIDDEN
+    model.geom_contype[geom] = model.geom_conaffinity[geom] = 0
+
+
+def overlaps(scene, model: mujoco.MjModel, data: mujoco.MjData, i: int, tol: float = 0.003) -> bool:
+    """Whether object i interpenetrates any visible solid geom in the current state."""
+    mujoco.mj_forward(model, data)
+    g = scene.geoms[i]
+    for other in scene.colliders:
+        if other != g and model.geom_group[other] != GROUP_HIDDEN:
+            if mujoco.mj_geomDistance(model, data, g, other, 0.05, None) < -tol:
+                return True
+    return False
+
+
+def clear_floor_spot(scene, clean, t: int, radius: float, rng: np.random.Generator,
+                     tries: int = 40) -> np.ndarray | None:
+    """A floor point in view at frame t, away from every object and occluder in the clean clip."""
+    from judge.synth.camera import pixel_ray_to_floor
+
+    sp = scene.spec
+    eye, rot = scene.camera_poses[t]
+    ann = clean.ann
+    others = [k for k in range(len(sp.objects)) if ann["exists"][t, k]]
+    for _ in range(tries):
+        p = pixel_ray_to_floor(rng.uniform(0.15, 0.85) * sp.width, rng.uniform(0.35, 0.85) * sp.height,
+                               eye, rot, sp.camera.fovy, sp.width, sp.height)
+        if p is None:
+            continue
+        near_obj = any(np.linalg.norm(ann["pos"][t, k, :2] - p[:2]) < radius + sp.objects[k].radius() + 0.05
+                       for k in others)
+        near_occ = any(np.linalg.norm(np.asarray(o.pos[:2]) - p[:2]) < radius + max(o.size[:2]) + 0.1
+                       for o in sp.occluders)
+        if not near_obj and not near_occ:
+            return p
+    return None

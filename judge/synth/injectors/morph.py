@@ -1,0 +1,58 @@
+"""morph: an object suddenly changes colour, size or shape (property constancy)."""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+
+from judge.synth.injectors.base import (Injector, Intervention, frame_window, hide, set_pose, show,
+                                        visible_frames)
+
+
+class Morph(Injector):
+    name = "morph"
+
+    def propose(self, scene, clean, rng, th):
+        sp = scene.spec
+        lo, hi = frame_window(sp.num_frames)
+        targets = [i for i in sp.real_objects() if visible_frames(clean, i, th, lo, hi)]
+        if not targets:
+            return None
+        i = int(rng.choice(targets))
+        b = int(rng.choice(visible_frames(clean, i, th, lo, hi)))
+        swaps = [k for k, o in enumerate(sp.objects) if o.phantom == "morph" and o.source == i]
+        if swaps and rng.random() < 0.6:
+            return self._swap(scene, i, swaps[0], b)
+        return self._recolour(scene, i, b, rng)
+
+    def _recolour(self, scene, i, b, rng):
+        r, g, bl, alpha = scene.spec.objects[i].rgba
+        h, s, v = colorsys.rgb_to_hsv(r, g, bl)
+        # Rotate hue by a third to two thirds of the wheel, and make it saturated enough to see.
+        rgb = colorsys.hsv_to_rgb((h + rng.uniform(1 / 3, 2 / 3)) % 1, max(s, 0.7), max(v, 0.6))
+        new = np.array([*rgb, alpha])
+
+        def act(scene, model, data, t):
+            if t == b:
+                model.mat_rgba[model.geom_matid[scene.geoms[i]]] = new
+
+        return Intervention(self.name, b, i, {"mode": "colour", "rgba": new.tolist()}, act)
+
+    def _swap(self, scene, i, k, b):
+        src, dst = scene.spec.objects[i], scene.spec.objects[k]
+
+        def act(scene, model, data, t):
+            if t != b:
+                return
+            a, v = scene.qpos_adr[i], scene.dof_adr[i]
+            pos, quat = data.qpos[a:a + 3].copy(), data.qpos[a + 3:a + 7].copy()
+            vel = data.qvel[v:v + 6].copy()
+            # Keep the lowest point where it was, so a resting object stays on the floor.
+            pos[2] += dst.half_height() - src.half_height()
+            hide(model, scene.geoms[i])
+            show(model, scene.geoms[k])
+            set_pose(scene, data, k, pos, quat, vel[:3], vel[3:])
+
+        mode = "shape" if dst.shape != src.shape else "size"
+        return Intervention(self.name, b, i, {"mode": mode, "replacement": k}, act)

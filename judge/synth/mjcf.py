@@ -1,0 +1,116 @@
+"""Build a MuJoCo model (MJCF text plus in-memory assets) from a scene spec."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from judge.synth.spec import MESHES, BoxSpec, ObjectSpec, SceneSpec, TextureSpec
+from judge.synth.textures import texture_png
+
+# Geom groups: rendering shows groups 0-3; hidden geoms (phantoms, vanished objects) live in 5.
+GROUP_STATIC, GROUP_OCCLUDER, GROUP_OBJECT, GROUP_HIDDEN = 0, 1, 3, 5
+FLOOR_GEOM = "floor"
+
+
+def _f(v) -> str:
+    return " ".join(f"{float(x):.6g}" for x in np.atleast_1d(v))
+
+
+def object_geom_name(i: int) -> str:
+    return f"obj{i}"
+
+
+def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
+    """MJCF XML and the asset bytes it references (textures as PNG)."""
+    assets: dict[str, bytes] = {}
+    asset_xml: list[str] = []
+
+    def add_texture(name: str, tex: TextureSpec, repeat: float) -> str:
+        fname = f"{name}.png"
+        assets[fname] = texture_png(tex)
+        asset_xml.append(f'<texture name="{name}" type="2d" file="{fname}"/>')
+        asset_xml.append(
+            f'<material name="{name}" texture="{name}" texrepeat="{_f([repeat, repeat])}" '
+            f'texuniform="true" reflectance="0"/>'
+        )
+        return name
+
+    floor_mat = add_texture("floor", spec.floor, spec.floor.repeat)
+    body_xml: list[str] = []
+    for i, o in enumerate(spec.objects):
+        asset_xml.append(
+            f'<material name="mat{i}" rgba="{_f(o.rgba)}" specular="{o.specular:.3g}" '
+            f'shininess="{o.shininess:.3g}"/>'
+        )
+        if o.shape == "mesh":
+            asset_xml.append(
+                f'<mesh name="mesh{i}" vertex="{_f(MESHES[o.mesh].reshape(-1))}" scale="{_f(o.size)}"/>'
+            )
+        body_xml.append(_object_body(i, o))
+
+    static_xml = [
+        f'<geom name="{FLOOR_GEOM}" type="plane" size="0 0 0.05" material="{floor_mat}" '
+        f'group="{GROUP_STATIC}"/>'
+    ]
+    for j, w in enumerate(spec.walls):
+        mat = add_texture(f"wall{j}", w.texture, w.texture.repeat) if w.texture else None
+        static_xml.append(_box_geom(f"wall{j}", w, GROUP_STATIC, mat))
+    for j, occ in enumerate(spec.occluders):
+        static_xml.append(_box_geom(f"occluder{j}", occ, GROUP_OCCLUDER, None))
+
+    lights = []
+    for light in spec.lights:
+        kind = 'directional="true"' if light.directional else ""
+        lights.append(
+            f'<light pos="{_f(light.pos)}" dir="{_f(light.dir)}" diffuse="{_f([light.diffuse] * 3)}" '
+            f'specular="0.2 0.2 0.2" castshadow="{str(light.castshadow).lower()}" {kind}/>'
+        )
+
+    eye, rot = spec.camera.pose(0, spec.num_frames)
+    xyaxes = _f(np.concatenate([rot[:, 0], rot[:, 1]]))
+    w, h = spec.width, spec.height
+    xml = f"""<mujoco model="scene{spec.index}">
+  <compiler angle="degree" autolimits="true"/>
+  <option timestep="{spec.timestep:.6g}" gravity="0 0 -9.81"/>
+  <visual>
+    <global offwidth="{w}" offheight="{h}"/>
+    <quality shadowsize="{spec.shadow_size if spec.shadows else 0}" offsamples="{spec.antialias_samples}"/>
+    <headlight ambient="0.25 0.25 0.25" diffuse="0.15 0.15 0.15" specular="0 0 0"/>
+    <map znear="0.01" zfar="50"/>
+  </visual>
+  <statistic extent="2" center="0 0 0.3"/>
+  <default><geom condim="3" solref="0.01 1" solimp="0.95 0.99 0.001"/></default>
+  <asset>
+    {chr(10).join(asset_xml)}
+  </asset>
+  <worldbody>
+    {chr(10).join(lights)}
+    <camera name="cam" pos="{_f(eye)}" xyaxes="{xyaxes}" fovy="{spec.camera.fovy:.4g}"/>
+    {chr(10).join(static_xml)}
+    {chr(10).join(body_xml)}
+  </worldbody>
+</mujoco>"""
+    return xml, assets
+
+
+def _object_body(i: int, o: ObjectSpec) -> str:
+    hidden = o.phantom is not None
+    group = GROUP_HIDDEN if hidden else GROUP_OBJECT
+    collide = 0 if hidden else 1
+    shape = f'type="mesh" mesh="mesh{i}"' if o.shape == "mesh" else f'type="{o.shape}" size="{_f(o.size)}"'
+    # Bouncy objects get a nearly undamped contact so they visibly rebound.
+    solref = ' solref="0.02 0.08"' if o.bouncy else ""
+    return (
+        f'<body name="body{i}" pos="{_f(o.pos)}" quat="{_f(o.quat)}"><freejoint name="joint{i}"/>'
+        f'<geom name="{object_geom_name(i)}" {shape} material="mat{i}" density="500" '
+        f'friction="{o.friction:.3g} 0.01 0.001" group="{group}" contype="{collide}" '
+        f'conaffinity="{collide}"{solref}/></body>'
+    )
+
+
+def _box_geom(name: str, b: BoxSpec, group: int, material: str | None) -> str:
+    look = f'material="{material}"' if material else f'rgba="{_f(b.rgba)}"'
+    return (
+        f'<geom name="{name}" type="box" pos="{_f(b.pos)}" size="{_f(b.size)}" '
+        f'euler="0 0 {b.yaw_deg:.4g}" {look} group="{group}"/>'
+    )

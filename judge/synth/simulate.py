@@ -1,0 +1,135 @@
+"""Simulate and render a scene: the clean clip, and twins branched from its saved states."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from judge.synth import gl  # noqa: F401
+import mujoco  # noqa: E402
+
+from judge.synth.annotate import Annotator  # noqa: E402
+from judge.synth.camera import mat_to_quat  # noqa: E402
+from judge.synth.mjcf import build_mjcf, object_geom_name  # noqa: E402
+from judge.synth.render import SceneRenderer  # noqa: E402
+from judge.synth.spec import SceneSpec  # noqa: E402
+
+STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+
+
+@dataclass
+class ClipRecord:
+    """A rendered clip: frames uint8 `(T, H, W, 3)`, annotation arrays `[T, K, ...]`, masks `(T, H, W)`."""
+
+    frames: np.ndarray
+    ann: dict[str, np.ndarray]
+    masks: np.ndarray
+    states: list[np.ndarray] = field(default_factory=list)  # full physics state per frame
+    contacts: list[set] = field(default_factory=list)  # geom-id pairs touching per frame
+
+
+class Scene:
+    """A compiled scene: the clean model, its renderer and the ids injectors need."""
+
+    def __init__(self, spec: SceneSpec):
+        self.spec = spec
+        xml, assets = build_mjcf(spec)
+        self.model = mujoco.MjModel.from_xml_string(xml, assets=assets)
+        self.renderer = SceneRenderer(self.model, spec.width, spec.height)
+        m = self.model
+        gid = lambda name: mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name)  # noqa: E731
+        self.geoms = [gid(object_geom_name(i)) for i in range(len(spec.objects))]
+        self.bodies = [int(m.geom_bodyid[g]) for g in self.geoms]
+        self.qpos_adr = [int(m.jnt_qposadr[m.body_jntadr[b]]) for b in self.bodies]
+        self.dof_adr = [int(m.jnt_dofadr[m.body_jntadr[b]]) for b in self.bodies]
+        self.floor = gid("floor")
+        self.walls = [gid(f"wall{j}") for j in range(len(spec.walls))]
+        self.occluders = [gid(f"occluder{j}") for j in range(len(spec.occluders))]
+        self.colliders = [self.floor, *self.walls, *self.occluders, *self.geoms]
+        self.camera_poses = [spec.camera.pose(t, spec.num_frames) for t in range(spec.num_frames)]
+        self._object_of = {g: i for i, g in enumerate(self.geoms)}
+
+    def close(self) -> None:
+        self.renderer.close()
+
+    def initial_data(self, model: mujoco.MjModel) -> mujoco.MjData:
+        d = mujoco.MjData(model)
+        for i, o in enumerate(self.spec.objects):
+            a = self.dof_adr[i]
+            d.qvel[a:a + 3] = o.linvel
+            d.qvel[a + 3:a + 6] = o.angvel  # free-joint angular velocity is in the body frame
+            if o.phantom is None:
+                rot = np.empty(9)
+                mujoco.mju_quat2Mat(rot, np.asarray(o.quat, float))
+                d.qvel[a + 3:a + 6] = rot.reshape(3, 3).T @ np.asarray(o.angvel)
+        mujoco.mj_forward(model, d)
+        return d
+
+    def run(self, injector=None, branch: ClipRecord | None = None, start: int = 0,
+            keep_states: bool = False) -> ClipRecord:
+        """Render frames `start..T-1`; frames before `start` are copied from `branch`.
+
+        `injector` (an object with `apply(scene, model, data, t)`) changes a private copy of the
+        model and the data from frame `start` on; the clean model is never modified.
+        """
+        sp = self.spec
+        T, K = sp.num_frames, len(sp.objects)
+        model = copy.deepcopy(self.model) if injector is not None else self.model
+        if branch is not None and start > 0:
+            data = mujoco.MjData(model)
+            mujoco.mj_setState(model, data, branch.states[start], STATE)
+            mujoco.mj_forward(model, data)
+        else:
+            start, data = 0, self.initial_data(model)
+        ann = Annotator(model, self.geoms, self.occluders, self.colliders, T, sp.width, sp.height)
+        frames = np.empty((T, sp.height, sp.width, 3), np.uint8)
+        if start > 0:
+            frames[:start] = branch.frames[:start]
+            ann.copy_prefix(branch.ann, branch.masks, start)
+        states, contacts = [], []
+        state = np.empty(mujoco.mj_stateSize(model, STATE))
+        touching = np.zeros(K, bool)
+        pairs: set = set()
+        substeps = sp.substeps()
+        for t in range(start, T):
+            if t > start:
+                touching[:], pairs = False, set()
+                for _ in range(substeps):
+                    mujoco.mj_step(model, data)
+                    self._collect_contacts(data, touching, pairs)
+                mujoco.mj_forward(model, data)
+            elif branch is not None and start > 0:
+                pairs = set(branch.contacts[t]) if branch.contacts else set()
+                touching[:] = branch.ann["contact"][t]
+            if keep_states:
+                mujoco.mj_getState(model, data, state, STATE)
+                states.append(state.copy())
+            if injector is not None:
+                injector.apply(self, model, data, t)
+                mujoco.mj_forward(model, data)
+            self._collect_contacts(data, touching, pairs)
+            contacts.append(pairs)
+            eye, rot = self.camera_poses[t]
+            model.cam_pos[0], model.cam_quat[0] = eye, mat_to_quat(rot)
+            mujoco.mj_camlight(model, data)
+            rgb, depth, seg = self.renderer.render(model, data)
+            frames[t] = rgb
+            ann.frame(t, model, data, rgb, depth, seg, touching.copy())
+        if start > 0 and branch is not None:
+            states = branch.states[:start] + states if keep_states else states
+            contacts = branch.contacts[:start] + contacts
+        return ClipRecord(frames, ann.arrays, ann.masks, states, contacts)
+
+    def _collect_contacts(self, data: mujoco.MjData, touching: np.ndarray, pairs: set) -> None:
+        n = data.ncon
+        if not n:
+            return
+        geom = data.contact.geom[:n]
+        for g1, g2 in geom:
+            pairs.add((int(min(g1, g2)), int(max(g1, g2))))
+            for g in (g1, g2):
+                i = self._object_of.get(int(g))
+                if i is not None:
+                    touching[i] = True
