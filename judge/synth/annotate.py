@@ -7,25 +7,34 @@ where the object is occluded, outside the frame, or hidden by an injector.
 
 from __future__ import annotations
 
+import mujoco
 import numpy as np
 from PIL import Image, ImageDraw
 
-from judge.synth import gl  # noqa: F401
-import mujoco  # noqa: E402
-
-from judge.synth.camera import project  # noqa: E402
-from judge.synth.mjcf import GROUP_HIDDEN  # noqa: E402
+from judge.synth.camera import project
+from judge.synth.mjcf import GROUP_HIDDEN
 
 MASK_OCCLUDER = 255  # value in `masks` for occluders; objects are index + 1, the rest 0
 COVER_EPS = 0.01  # metres: a pixel this much nearer than the object hides it
 
 FIELDS = {  # name: (per-object shape, dtype)
-    "exists": ((), bool), "pos": ((3,), np.float32), "vel": ((3,), np.float32),
-    "center_px": ((2,), np.float32), "depth": ((), np.float32), "visible_px": ((), np.int32),
-    "bbox": ((4,), np.int16), "amodal_px": ((), np.int32), "amodal_bbox": ((4,), np.float32),
-    "in_frame": ((), np.float32), "cover": ((), np.float32), "contact": ((), bool),
-    "penetration": ((), np.float32), "size": ((3,), np.float32), "rgba": ((4,), np.float32),
-    "shape": ((), np.int8), "mean_rgb": ((3,), np.float32),
+    "exists": ((), bool),
+    "pos": ((3,), np.float32),
+    "vel": ((3,), np.float32),
+    "center_px": ((2,), np.float32),
+    "depth": ((), np.float32),
+    "visible_px": ((), np.int32),
+    "bbox": ((4,), np.int16),
+    "amodal_px": ((), np.int32),
+    "amodal_bbox": ((4,), np.float32),
+    "in_frame": ((), np.float32),
+    "cover": ((), np.float32),
+    "contact": ((), bool),
+    "penetration": ((), np.float32),
+    "size": ((3,), np.float32),
+    "rgba": ((4,), np.float32),
+    "shape": ((), np.int8),
+    "mean_rgb": ((3,), np.float32),
 }
 
 
@@ -59,7 +68,7 @@ def local_points(m: mujoco.MjModel, gid: int) -> np.ndarray:
     if t == g.mjGEOM_MESH:
         mid = m.geom_dataid[gid]
         a, n = m.mesh_vertadr[mid], m.mesh_vertnum[mid]
-        return np.asarray(m.mesh_vert[a:a + n], float)
+        return np.asarray(m.mesh_vert[a : a + n], float)
     raise ValueError(f"no outline for geom type {t}")
 
 
@@ -72,10 +81,14 @@ def _hull(points: np.ndarray) -> list[tuple[float, float]]:
     def half(seq):
         out: list = []
         for p in seq:
-            while len(out) >= 2 and (
-                (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
-                - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])
-            ) <= 0:
+            while (
+                len(out) >= 2
+                and (
+                    (out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                    - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])
+                )
+                <= 0
+            ):
                 out.pop()
             out.append(p)
         return out
@@ -87,12 +100,22 @@ def _hull(points: np.ndarray) -> list[tuple[float, float]]:
 class Annotator:
     """Fills the annotation arrays of one clip, frame by frame."""
 
-    def __init__(self, model: mujoco.MjModel, geoms: list[int], occluders: list[int],
-                 colliders: list[int], num_frames: int, width: int, height: int):
+    def __init__(
+        self,
+        model: mujoco.MjModel,
+        geoms: list[int],
+        occluders: list[int],
+        colliders: list[int],
+        num_frames: int,
+        width: int,
+        height: int,
+    ):
         self.geoms, self.occluders, self.colliders = geoms, occluders, colliders
         self.w, self.h = width, height
         k = len(geoms)
-        self.arrays = {n: np.zeros((num_frames, k, *shape), dt) for n, (shape, dt) in FIELDS.items()}
+        self.arrays = {
+            n: np.zeros((num_frames, k, *shape), dt) for n, (shape, dt) in FIELDS.items()
+        }
         self.masks = np.zeros((num_frames, height, width), np.uint8)
         self._body = [model.geom_bodyid[g] for g in geoms]
         self._dof = [model.jnt_dofadr[model.body_jntadr[b]] for b in self._body]
@@ -110,9 +133,17 @@ class Annotator:
             arr[:start] = arrays[name][:start]
         self._shown |= arrays["exists"][:start].any(0)
 
-    def frame(self, t: int, m: mujoco.MjModel, d: mujoco.MjData, rgb: np.ndarray,
-              depth: np.ndarray, seg: np.ndarray, contact: np.ndarray) -> None:
-        """Record frame t: `rgb (H, W, 3)`, `depth (H, W)`, `seg (H, W)` geom ids, `contact (K,)`."""
+    def frame(
+        self,
+        t: int,
+        m: mujoco.MjModel,
+        d: mujoco.MjData,
+        rgb: np.ndarray,
+        depth: np.ndarray,
+        seg: np.ndarray,
+        contact: np.ndarray,
+    ) -> None:
+        """Frame t: `rgb (H, W, 3)`, `depth (H, W)`, geom ids `seg (H, W)`, `contact (K,)`."""
         a = self.arrays
         self.masks[t] = self._lut[seg + 1]
         cam_pos, cam_mat, fovy = d.cam_xpos[0], d.cam_xmat[0].reshape(3, 3), m.cam_fovy[0]
@@ -121,10 +152,12 @@ class Annotator:
             exists = m.geom_group[g] != GROUP_HIDDEN
             a["exists"][t, i] = exists
             a["pos"][t, i] = d.xpos[self._body[i]]
-            a["vel"][t, i] = d.qvel[self._dof[i]:self._dof[i] + 3]
+            a["vel"][t, i] = d.qvel[self._dof[i] : self._dof[i] + 3]
             a["size"][t, i] = m.geom_size[g]
             a["shape"][t, i] = m.geom_type[g]
-            a["rgba"][t, i] = m.mat_rgba[m.geom_matid[g]] if m.geom_matid[g] >= 0 else m.geom_rgba[g]
+            a["rgba"][t, i] = (
+                m.mat_rgba[m.geom_matid[g]] if m.geom_matid[g] >= 0 else m.geom_rgba[g]
+            )
             self._shown[i] |= exists
             if not self._shown[i]:
                 continue

@@ -31,8 +31,14 @@ def focal_px(fovy_deg: float, height: int) -> float:
     return 0.5 * height / np.tan(np.radians(fovy_deg) / 2)
 
 
-def project(points: np.ndarray, cam_pos: np.ndarray, cam_mat: np.ndarray, fovy_deg: float,
-            width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+def project(
+    points: np.ndarray,
+    cam_pos: np.ndarray,
+    cam_mat: np.ndarray,
+    fovy_deg: float,
+    width: int,
+    height: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """World points `(N, 3)` -> pixel coords `(N, 2)` (x right, y down) and depth `(N,)`.
 
     Depth is the distance along the viewing axis, the quantity a z-buffer stores; points behind
@@ -47,8 +53,16 @@ def project(points: np.ndarray, cam_pos: np.ndarray, cam_mat: np.ndarray, fovy_d
     return np.stack([u, v], axis=1), depth
 
 
-def pixel_ray_to_floor(u: float, v: float, cam_pos: np.ndarray, cam_mat: np.ndarray,
-                       fovy_deg: float, width: int, height: int, z: float = 0.0) -> np.ndarray | None:
+def pixel_ray_to_floor(
+    u: float,
+    v: float,
+    cam_pos: np.ndarray,
+    cam_mat: np.ndarray,
+    fovy_deg: float,
+    width: int,
+    height: int,
+    z: float = 0.0,
+) -> np.ndarray | None:
     """World point `(3,)` where the ray through pixel (u, v) meets the plane at height z."""
     f = focal_px(fovy_deg, height)
     d_local = np.array([(u - width / 2) / f, -(v - height / 2) / f, -1.0])

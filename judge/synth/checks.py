@@ -17,7 +17,7 @@ GONE_PX = 2  # at most this many mask pixels: the object is not there
 
 @dataclass(frozen=True)
 class Thresholds:
-    """How visible an artifact must be; `dt` is seconds per frame, `frame_px` the frame's long side."""
+    """How visible an artifact must be; `dt`: seconds per frame, `frame_px`: the long side."""
 
     dt: float
     frame_px: int
@@ -29,19 +29,29 @@ class Thresholds:
 
     @classmethod
     def for_spec(cls, spec, artifacts) -> Thresholds:
-        return cls(dt=1.0 / spec.fps, frame_px=max(spec.width, spec.height),
-                   min_visible_px=artifacts.min_visible_px, max_cover=artifacts.max_cover_frac,
-                   teleport_min_frac=artifacts.teleport_min_frac)
+        return cls(
+            dt=1.0 / spec.fps,
+            frame_px=max(spec.width, spec.height),
+            min_visible_px=artifacts.min_visible_px,
+            max_cover=artifacts.max_cover_frac,
+            teleport_min_frac=artifacts.teleport_min_frac,
+        )
 
 
 def clearly_visible(a: dict, th: Thresholds) -> np.ndarray:
     """`(T, K)` bool: enough pixels, not hidden behind something nearer, inside the frame."""
-    return (a["visible_px"] >= th.min_visible_px) & (a["cover"] <= th.max_cover) & (a["in_frame"] >= 0.9)
+    return (
+        (a["visible_px"] >= th.min_visible_px)
+        & (a["cover"] <= th.max_cover)
+        & (a["in_frame"] >= 0.9)
+    )
 
 
 def _jump_allowed(a: dict, t: int, th: Thresholds) -> np.ndarray:
     """`(K,)` largest physically possible displacement between frames t-1 and t (metres)."""
-    speed = np.maximum(np.linalg.norm(a["vel"][t - 1], axis=-1), np.linalg.norm(a["vel"][t], axis=-1))
+    speed = np.maximum(
+        np.linalg.norm(a["vel"][t - 1], axis=-1), np.linalg.norm(a["vel"][t], axis=-1)
+    )
     return 1.5 * speed * th.dt + GRAVITY * th.dt**2 + 0.02
 
 
@@ -68,7 +78,12 @@ def find_teleport(a: dict, th: Thresholds) -> list[tuple[int, int]]:
     out = []
     for t in range(1, len(vis)):
         moved_px = np.linalg.norm(a["center_px"][t] - a["center_px"][t - 1], axis=-1)
-        hit = vis[t - 1] & vis[t] & _discontinuous(a, t, th) & (moved_px >= th.teleport_min_frac * th.frame_px)
+        hit = (
+            vis[t - 1]
+            & vis[t]
+            & _discontinuous(a, t, th)
+            & (moved_px >= th.teleport_min_frac * th.frame_px)
+        )
         out += [(t, int(k)) for k in np.nonzero(hit)[0]]
     return out
 
@@ -86,7 +101,12 @@ def find_vanish(a: dict, th: Thresholds) -> list[tuple[int, int]]:
     vis = clearly_visible(a, th)
     out = []
     for t in range(1, len(vis)):
-        hit = vis[t - 1] & (a["visible_px"][t] <= GONE_PX) & (a["in_frame"][t] >= 0.9) & (a["cover"][t] <= 0.5)
+        hit = (
+            vis[t - 1]
+            & (a["visible_px"][t] <= GONE_PX)
+            & (a["in_frame"][t] >= 0.9)
+            & (a["cover"][t] <= 0.5)
+        )
         out += [(t, int(k)) for k in np.nonzero(hit)[0]]
     return out
 
@@ -109,9 +129,11 @@ def find_duplicate(a: dict, th: Thresholds) -> list[tuple[int, int]]:
     out = []
     for t, j in find_appear(a, th):
         for i in np.nonzero(vis[t - 1] & vis[t])[0]:
-            same = (a["shape"][t, i] == a["shape"][t, j]
-                    and np.allclose(a["size"][t, i], a["size"][t, j], atol=1e-4)
-                    and np.allclose(a["rgba"][t, i], a["rgba"][t, j], atol=1e-3))
+            same = (
+                a["shape"][t, i] == a["shape"][t, j]
+                and np.allclose(a["size"][t, i], a["size"][t, j], atol=1e-4)
+                and np.allclose(a["rgba"][t, i], a["rgba"][t, j], atol=1e-3)
+            )
             near = np.linalg.norm(a["pos"][t, j] - a["pos"][t - 1, i]) <= 4 * a["size"][t, i].max()
             if i != j and same and near:
                 out.append((t, int(i)))
@@ -119,7 +141,7 @@ def find_duplicate(a: dict, th: Thresholds) -> list[tuple[int, int]]:
 
 
 def find_morph(a: dict, th: Thresholds) -> list[tuple[int, int]]:
-    """An object changes colour in place, or is replaced on the spot by one of another shape or size."""
+    """An object changes colour in place, or is replaced on the spot by one of other shape/size."""
     vis = clearly_visible(a, th)
     out = []
     for t in range(1, len(vis)):
@@ -146,14 +168,23 @@ def find_levitate(a: dict, th: Thresholds) -> list[tuple[int, int]]:
     for t in range(1, len(z) - 1):
         free = ~a["contact"][t] & ~a["contact"][t + 1] & a["exists"][t - 1] & a["exists"][t + 1]
         acc = (z[t + 1] - 2 * z[t] + z[t - 1]) / th.dt**2
-        hit = free & a["exists"][t] & (a["visible_px"][t] >= th.min_visible_px) & (acc > -0.5 * GRAVITY)
+        hit = (
+            free
+            & a["exists"][t]
+            & (a["visible_px"][t] >= th.min_visible_px)
+            & (acc > -0.5 * GRAVITY)
+        )
         out += [(t, int(k)) for k in np.nonzero(hit)[0]]
     return out
 
 
 DETECTORS = {
-    "teleport": find_teleport, "clipping": find_clipping, "vanish": find_vanish,
-    "appear": find_appear, "morph": find_morph, "duplicate": find_duplicate,
+    "teleport": find_teleport,
+    "clipping": find_clipping,
+    "vanish": find_vanish,
+    "appear": find_appear,
+    "morph": find_morph,
+    "duplicate": find_duplicate,
     "levitate": find_levitate,
 }
 

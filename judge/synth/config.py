@@ -130,7 +130,9 @@ class SceneConfig:
             if not image_files(folder):
                 raise ConfigError(f"{p}texture_dir: no .png/.jpg images in {folder}")
         elif uses_images:
-            raise ConfigError(f"{p}texture_dir must name an image folder when 'image' textures are used")
+            raise ConfigError(
+                f"{p}texture_dir must name an image folder when 'image' textures are used"
+            )
         _range(p + "camera_distance", list(self.camera_distance), lo=0.3)
         _range(p + "camera_elevation_deg", list(self.camera_elevation_deg), lo=1.0)
         lo, hi = _range(p + "camera_fovy_deg", list(self.camera_fovy_deg), lo=5.0)
@@ -161,7 +163,9 @@ class ArtifactConfig:
             raise ConfigError(f"{p}labels: {e}") from None
         unknown = sorted(set(self.weights) - set(self.labels))
         if unknown:
-            raise ConfigError(f"{p}weights: unknown label(s) {unknown}; labels: {list(self.labels)}")
+            raise ConfigError(
+                f"{p}weights: unknown label(s) {unknown}; labels: {list(self.labels)}"
+            )
         for k, w in self.weights.items():
             _positive(f"{p}weights.{k}", w, allow_zero=True)
         if self.weights and not any(self.weight(k) > 0 for k in self.labels):
@@ -172,7 +176,9 @@ class ArtifactConfig:
                 f"{p}twins_per_scene={self.twins_per_scene} exceeds the {len(self.labels)} labels"
             )
         if not 0 <= self.hard_negative_fraction <= 1:
-            raise ConfigError(f"{p}hard_negative_fraction must be in [0, 1], got {self.hard_negative_fraction!r}")
+            raise ConfigError(
+                f"{p}hard_negative_fraction must be in [0, 1], got {self.hard_negative_fraction!r}"
+            )
         if self.hard_negatives:
             _choices(p + "hard_negatives", self.hard_negatives, HARD_NEGATIVE_TAGS)
         _positive(p + "min_visible_px", self.min_visible_px)

@@ -1,8 +1,4 @@
-"""Offscreen OpenGL for MuJoCo: EGL by default (Mesa on a CPU, the driver on a GPU), OSMesa after.
-
-MuJoCo picks its GL backend when it is first imported, from `MUJOCO_GL`; import this module
-before `mujoco` everywhere in `judge.synth`, so that the default holds without a shell export.
-"""
+"""Offscreen OpenGL for MuJoCo: EGL by default (see `judge.synth`), OSMesa as the fallback."""
 
 from __future__ import annotations
 
@@ -10,12 +6,12 @@ import os
 import subprocess
 import sys
 
-_IMPORTED_EARLY = "mujoco" in sys.modules and "MUJOCO_GL" not in os.environ
-os.environ.setdefault("MUJOCO_GL", "egl")
+from judge.synth import MUJOCO_IMPORTED_FIRST
 
 _PROBE = (
     "import mujoco\n"
-    "m = mujoco.MjModel.from_xml_string('<mujoco><worldbody><geom size=\".1\"/></worldbody></mujoco>')\n"
+    "xml = '<mujoco><worldbody><geom size=\".1\"/></worldbody></mujoco>'\n"
+    "m = mujoco.MjModel.from_xml_string(xml)\n"
     "r = mujoco.Renderer(m, 16, 16); r.update_scene(mujoco.MjData(m)); r.render()\n"
 )
 
@@ -24,15 +20,16 @@ def backend_works(name: str, timeout: float = 60.0) -> bool:
     """Whether MuJoCo can render offscreen with this backend (probed in a child process)."""
     env = {**os.environ, "MUJOCO_GL": name}
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True,
-                              timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE], env=env, capture_output=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return False
     return done.returncode == 0
 
 
 def choose_backend() -> str:
-    """Keep an explicit `MUJOCO_GL`; otherwise EGL, falling back to OSMesa. Call before workers start."""
+    """Keep an explicit `MUJOCO_GL`, else EGL, else OSMesa. Call before workers start."""
     if "JUDGE_GL_CHOSEN" in os.environ:
         return os.environ["MUJOCO_GL"]
     for name in ("egl", "osmesa"):
@@ -59,9 +56,12 @@ def gl_context(width: int, height: int):
         try:
             _contexts[key] = mujoco.GLContext(width, height)
         except Exception as e:
-            hint = (" mujoco was imported before judge.synth with MUJOCO_GL unset, so it chose its"
-                    " windowed default; export MUJOCO_GL=egl or import judge.synth first."
-                    if _IMPORTED_EARLY else "")
+            hint = (
+                " mujoco was imported before judge.synth with MUJOCO_GL unset, so it chose its"
+                " windowed default; export MUJOCO_GL=egl or import judge.synth first."
+                if MUJOCO_IMPORTED_FIRST
+                else ""
+            )
             raise RuntimeError(f"cannot create an offscreen GL context ({e}).{hint}") from e
     ctx = _contexts[key]
     ctx.make_current()

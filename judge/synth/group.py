@@ -54,14 +54,20 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
         try:
             clean = scene.run(keep_states=True)
             th = Thresholds.for_spec(spec, cfg.artifacts)
-            if spec.hard_negative and not verify_hard_negative(spec.hard_negative, scene, clean, th):
+            if spec.hard_negative and not verify_hard_negative(
+                spec.hard_negative, scene, clean, th
+            ):
                 if attempt + 1 < attempts:
                     continue
-                log.info("scene %d: %s not achieved; kept as a plain scene", index, spec.hard_negative)
+                log.info(
+                    "scene %d: %s not achieved; kept as a plain scene", index, spec.hard_negative
+                )
                 spec.hard_negative = None
             clips, failed = [Clip("clean", clean)], []
             for k, kind in enumerate(spec.artifacts):
-                clip = _render_twin(scene, clean, kind, scene_rng(seed, index, attempt, 1 + k), th, attempts)
+                clip = _render_twin(
+                    scene, clean, kind, scene_rng(seed, index, attempt, 1 + k), th, attempts
+                )
                 if clip is None:
                     failed.append(kind)
                 else:
@@ -73,8 +79,9 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
     raise AssertionError("unreachable")
 
 
-def _render_twin(scene: Scene, clean: ClipRecord, kind: str, rng: np.random.Generator,
-                 th: Thresholds, tries: int) -> Clip | None:
+def _render_twin(
+    scene: Scene, clean: ClipRecord, kind: str, rng: np.random.Generator, th: Thresholds, tries: int
+) -> Clip | None:
     injector = INJECTORS[kind]
     T = scene.spec.num_frames
     for _ in range(tries):

@@ -10,6 +10,9 @@ from judge.synth.textures import texture_png
 # Geom groups: rendering shows groups 0-3; hidden geoms (phantoms, vanished objects) live in 5.
 GROUP_STATIC, GROUP_OCCLUDER, GROUP_OBJECT, GROUP_HIDDEN = 0, 1, 3, 5
 FLOOR_GEOM = "floor"
+# MuJoCo takes the larger friction of a touching pair; static geoms get almost none so that each
+# object's own coefficient decides how it slides.
+STATIC_FRICTION = 'friction="0.001 0.001 0.0001"'
 
 
 def _f(v) -> str:
@@ -44,12 +47,14 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
         )
         if o.shape == "mesh":
             asset_xml.append(
-                f'<mesh name="mesh{i}" vertex="{_f(MESHES[o.mesh].reshape(-1))}" scale="{_f(o.size)}"/>'
+                f'<mesh name="mesh{i}" vertex="{_f(MESHES[o.mesh].reshape(-1))}" '
+                f'scale="{_f(o.size)}"/>'
             )
         body_xml.append(_object_body(i, o))
 
     static_xml = [
         f'<geom name="{FLOOR_GEOM}" type="plane" size="0 0 0.05" material="{floor_mat}" '
+        f"{STATIC_FRICTION} "
         f'group="{GROUP_STATIC}"/>'
     ]
     for j, w in enumerate(spec.walls):
@@ -62,19 +67,21 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
     for light in spec.lights:
         kind = 'directional="true"' if light.directional else ""
         lights.append(
-            f'<light pos="{_f(light.pos)}" dir="{_f(light.dir)}" diffuse="{_f([light.diffuse] * 3)}" '
+            f'<light pos="{_f(light.pos)}" dir="{_f(light.dir)}" '
+            f'diffuse="{_f([light.diffuse] * 3)}" '
             f'specular="0.2 0.2 0.2" castshadow="{str(light.castshadow).lower()}" {kind}/>'
         )
 
     eye, rot = spec.camera.pose(0, spec.num_frames)
     xyaxes = _f(np.concatenate([rot[:, 0], rot[:, 1]]))
     w, h = spec.width, spec.height
+    shadow = spec.shadow_size if spec.shadows else 0
     xml = f"""<mujoco model="scene{spec.index}">
   <compiler angle="degree" autolimits="true"/>
   <option timestep="{spec.timestep:.6g}" gravity="0 0 -9.81"/>
   <visual>
     <global offwidth="{w}" offheight="{h}"/>
-    <quality shadowsize="{spec.shadow_size if spec.shadows else 0}" offsamples="{spec.antialias_samples}"/>
+    <quality shadowsize="{shadow}" offsamples="{spec.antialias_samples}"/>
     <headlight ambient="0.25 0.25 0.25" diffuse="0.15 0.15 0.15" specular="0 0 0"/>
     <map znear="0.01" zfar="50"/>
   </visual>
@@ -97,7 +104,11 @@ def _object_body(i: int, o: ObjectSpec) -> str:
     hidden = o.phantom is not None
     group = GROUP_HIDDEN if hidden else GROUP_OBJECT
     collide = 0 if hidden else 1
-    shape = f'type="mesh" mesh="mesh{i}"' if o.shape == "mesh" else f'type="{o.shape}" size="{_f(o.size)}"'
+    shape = (
+        f'type="mesh" mesh="mesh{i}"'
+        if o.shape == "mesh"
+        else f'type="{o.shape}" size="{_f(o.size)}"'
+    )
     # Bouncy objects get a nearly undamped contact so they visibly rebound.
     solref = ' solref="0.02 0.08"' if o.bouncy else ""
     return (
@@ -112,5 +123,5 @@ def _box_geom(name: str, b: BoxSpec, group: int, material: str | None) -> str:
     look = f'material="{material}"' if material else f'rgba="{_f(b.rgba)}"'
     return (
         f'<geom name="{name}" type="box" pos="{_f(b.pos)}" size="{_f(b.size)}" '
-        f'euler="0 0 {b.yaw_deg:.4g}" {look} group="{group}"/>'
+        f'euler="0 0 {b.yaw_deg:.4g}" {look} group="{group}" {STATIC_FRICTION}/>'
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import mujoco
 import numpy as np
 
-from judge.synth import gl  # noqa: F401  (sets MUJOCO_GL before mujoco loads)
-import mujoco  # noqa: E402  (must follow the GL default above)
-
-from judge.synth.mjcf import GROUP_HIDDEN  # noqa: E402
+from judge.synth import gl
+from judge.synth.mjcf import GROUP_HIDDEN
 
 
 class SceneRenderer:
@@ -25,7 +24,9 @@ class SceneRenderer:
         self.camera.fixedcamid = 0
         self.context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_50)
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN, self.context)
-        self.context.readDepthMap = mujoco.mjtDepthMap.mjDEPTH_ZEROFAR  # the formula below assumes it
+        self.context.readDepthMap = (
+            mujoco.mjtDepthMap.mjDEPTH_ZEROFAR
+        )  # the formula below assumes it
         self.rect = mujoco.MjrRect(0, 0, width, height)
         near = model.vis.map.znear * model.stat.extent
         far = model.vis.map.zfar * model.stat.extent
@@ -36,15 +37,18 @@ class SceneRenderer:
         self._rgb = np.empty((height, width, 3), np.uint8)
         self._depth = np.empty((height, width), np.float32)
 
-    def render(self, model: mujoco.MjModel, data: mujoco.MjData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """RGB uint8 `(H, W, 3)`, depth float32 `(H, W)` in metres, geom id int32 `(H, W)` (-1 none).
+    def render(
+        self, model: mujoco.MjModel, data: mujoco.MjData
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """RGB uint8 `(H, W, 3)`, depth float32 `(H, W)` metres, geom ids int32 `(H, W)` (-1 none).
 
         `model` may be a copy of the one this renderer was made for (same assets), so that twins
         can change geom groups or colours without touching the clean model.
         """
         gl.gl_context(self.width, self.height)
-        mujoco.mjv_updateScene(model, data, self.option, None, self.camera,
-                               mujoco.mjtCatBit.mjCAT_ALL, self.scene)
+        mujoco.mjv_updateScene(
+            model, data, self.option, None, self.camera, mujoco.mjtCatBit.mjCAT_ALL, self.scene
+        )
         mujoco.mjr_render(self.rect, self.scene, self.context)
         mujoco.mjr_readPixels(self._rgb, self._depth, self.rect, self.context)
         rgb = np.flipud(self._rgb).copy()

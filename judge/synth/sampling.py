@@ -9,7 +9,15 @@ import numpy as np
 
 from judge.synth.camera import look_at, pixel_ray_to_floor
 from judge.synth.config import SynthConfig, image_files
-from judge.synth.spec import MESHES, BoxSpec, CameraSpec, LightSpec, ObjectSpec, SceneSpec, TextureSpec
+from judge.synth.spec import (
+    MESHES,
+    BoxSpec,
+    CameraSpec,
+    LightSpec,
+    ObjectSpec,
+    SceneSpec,
+    TextureSpec,
+)
 
 MAX_TIMESTEP = 0.004
 ROUND_SHAPES = ("sphere", "cylinder", "capsule")
@@ -35,11 +43,23 @@ def sample_scene(cfg: SynthConfig, seed: int, index: int, attempt: int = 0) -> S
 
     camera = _sample_camera(rng, cfg, moving=hard is None)
     spec = SceneSpec(
-        index=index, seed=seed, width=width, height=height, fps=fps, num_frames=num_frames,
-        crf=int(rng.integers(r.crf[0], r.crf[1] + 1)), floor=_sample_texture(rng, s.floor_textures, s),
-        camera=camera, lights=_sample_lights(rng, cfg), objects=[], hard_negative=hard,
-        artifacts=artifacts, timestep=1.0 / (fps * substeps), shadows=r.shadows,
-        shadow_size=r.shadow_size, antialias_samples=r.antialias_samples,
+        index=index,
+        seed=seed,
+        width=width,
+        height=height,
+        fps=fps,
+        num_frames=num_frames,
+        crf=int(rng.integers(r.crf[0], r.crf[1] + 1)),
+        floor=_sample_texture(rng, s.floor_textures, s),
+        camera=camera,
+        lights=_sample_lights(rng, cfg),
+        objects=[],
+        hard_negative=hard,
+        artifacts=artifacts,
+        timestep=1.0 / (fps * substeps),
+        shadows=r.shadows,
+        shadow_size=r.shadow_size,
+        antialias_samples=r.antialias_samples,
     )
     stage = _Stage(spec, rng, cfg)
     if rng.random() < s.wall_prob:
@@ -75,14 +95,18 @@ def _sample_camera(rng: np.random.Generator, cfg: SynthConfig, moving: bool) -> 
     dist = rng.uniform(*s.camera_distance)
 
     def eye(azimuth: float, d: float) -> np.ndarray:
-        return target + d * np.array([np.cos(el) * np.cos(azimuth), np.cos(el) * np.sin(azimuth), np.sin(el)])
+        return target + d * np.array(
+            [np.cos(el) * np.cos(azimuth), np.cos(el) * np.sin(azimuth), np.sin(el)]
+        )
 
     eye0 = eye(az, dist)
     eye1 = eye0
     if moving and rng.random() < s.camera_motion_prob:
         daz = np.radians(rng.uniform(-s.camera_motion_deg, s.camera_motion_deg))
         eye1 = eye(az + daz, dist * rng.uniform(0.93, 1.07))
-    return CameraSpec(tuple(eye0), tuple(eye1), tuple(target), float(rng.uniform(*s.camera_fovy_deg)))
+    return CameraSpec(
+        tuple(eye0), tuple(eye1), tuple(target), float(rng.uniform(*s.camera_fovy_deg))
+    )
 
 
 def _random_color(rng: np.random.Generator, sat=(0.45, 1.0), val=(0.45, 1.0)) -> tuple:
@@ -98,8 +122,9 @@ def _sample_texture(rng: np.random.Generator, kinds, s) -> TextureSpec:
     if kind == "image":
         files = image_files(s.texture_dir)
         image = str(files[rng.integers(len(files))])
-    return TextureSpec(kind, c1, c2, repeat=float(rng.uniform(2, 8)), image=image,
-                       seed=int(rng.integers(2**31)))
+    return TextureSpec(
+        kind, c1, c2, repeat=float(rng.uniform(2, 8)), image=image, seed=int(rng.integers(2**31))
+    )
 
 
 def _sample_lights(rng: np.random.Generator, cfg: SynthConfig) -> list[LightSpec]:
@@ -108,11 +133,15 @@ def _sample_lights(rng: np.random.Generator, cfg: SynthConfig) -> list[LightSpec
     for i in range(n):
         az, el = rng.uniform(0, 2 * np.pi), np.radians(rng.uniform(35, 85))
         pos = 3.0 * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
-        lights.append(LightSpec(
-            pos=tuple(pos), dir=tuple(-pos / np.linalg.norm(pos)),
-            diffuse=float(rng.uniform(0.35, 0.8) / np.sqrt(n)), directional=bool(rng.random() < 0.5),
-            castshadow=bool(cfg.render.shadows and i == 0),
-        ))
+        lights.append(
+            LightSpec(
+                pos=tuple(pos),
+                dir=tuple(-pos / np.linalg.norm(pos)),
+                diffuse=float(rng.uniform(0.35, 0.8) / np.sqrt(n)),
+                directional=bool(rng.random() < 0.5),
+                castshadow=bool(cfg.render.shadows and i == 0),
+            )
+        )
     return lights
 
 
@@ -129,8 +158,9 @@ class _Stage:
     def floor_point(self, u: float, v: float) -> np.ndarray | None:
         """Floor point seen at normalised image coords (u, v) in [0, 1]^2."""
         sp = self.spec
-        p = pixel_ray_to_floor(u * sp.width, v * sp.height, self.eye, self.rot, sp.camera.fovy,
-                               sp.width, sp.height)
+        p = pixel_ray_to_floor(
+            u * sp.width, v * sp.height, self.eye, self.rot, sp.camera.fovy, sp.width, sp.height
+        )
         if p is None or np.linalg.norm(p[:2] - self.eye[:2]) > self.wall_limit - 0.35:
             return None
         return p
@@ -146,9 +176,13 @@ class _Stage:
         d[2] = 0
         return d / np.linalg.norm(d)
 
-    def free_spot(self, radius: float, region=(0.2, 0.8, 0.3, 0.85), tries: int = 30) -> np.ndarray | None:
+    def free_spot(
+        self, radius: float, region=(0.2, 0.8, 0.3, 0.85), tries: int = 30
+    ) -> np.ndarray | None:
         for _ in range(tries):
-            p = self.floor_point(self.rng.uniform(region[0], region[1]), self.rng.uniform(region[2], region[3]))
+            p = self.floor_point(
+                self.rng.uniform(region[0], region[1]), self.rng.uniform(region[2], region[3])
+            )
             if p is not None and self.clear(p, radius):
                 return p
         return None
@@ -179,10 +213,16 @@ class _Stage:
         else:
             size = tuple(e)
         return ObjectSpec(
-            name=f"obj{len(self.spec.objects)}", shape=shape, size=tuple(float(v) for v in size),
-            rgba=(*_random_color(rng), 1.0), pos=(0.0, 0.0, 0.0), mesh=mesh,
-            friction=float(rng.uniform(0.5, 1.0)), specular=float(rng.uniform(0.0, 0.6)),
-            shininess=float(rng.uniform(0.1, 0.9)), motion=motion,
+            name=f"obj{len(self.spec.objects)}",
+            shape=shape,
+            size=tuple(float(v) for v in size),
+            rgba=(*_random_color(rng), 1.0),
+            pos=(0.0, 0.0, 0.0),
+            mesh=mesh,
+            friction=float(rng.uniform(0.5, 1.0)),
+            specular=float(rng.uniform(0.0, 0.6)),
+            shininess=float(rng.uniform(0.1, 0.9)),
+            motion=motion,
         )
 
     def place(self, o: ObjectSpec, p: np.ndarray, lift: float = 0.0) -> None:
@@ -256,8 +296,11 @@ class _Stage:
         if not bases or o.shape not in ("box", "cylinder", "mesh"):
             return False
         b = bases[self.rng.integers(len(bases))]
-        o.pos = (b.pos[0] + self.rng.uniform(-0.3, 0.3) * b.size[0], b.pos[1],
-                 b.pos[2] + b.half_height() + o.half_height() + 0.003)
+        o.pos = (
+            b.pos[0] + self.rng.uniform(-0.3, 0.3) * b.size[0],
+            b.pos[1],
+            b.pos[2] + b.half_height() + o.half_height() + 0.003,
+        )
         o.quat = b.quat
         self.spec.objects.append(o)
         return True
@@ -287,15 +330,25 @@ class _Stage:
         height = self.rng.uniform(0.4, 1.0)
         yaw = math.degrees(math.atan2(away[1], away[0])) + 90
         tex = _sample_texture(self.rng, self.cfg.scene.wall_textures, self.cfg.scene)
-        self.spec.walls.append(BoxSpec((float(centre[0]), float(centre[1]), height / 2),
-                                       (3.0, 0.05, height / 2), yaw, texture=tex))
+        self.spec.walls.append(
+            BoxSpec(
+                (float(centre[0]), float(centre[1]), height / 2),
+                (3.0, 0.05, height / 2),
+                yaw,
+                texture=tex,
+            )
+        )
         self.wall_limit = float(np.linalg.norm(centre[:2] - self.eye[:2]))
 
     def add_occluder(self, p: np.ndarray, half_width: float, height: float) -> BoxSpec:
         d = self.toward_camera(p.copy())
         yaw = math.degrees(math.atan2(d[1], d[0])) + 90
-        occ = BoxSpec((float(p[0]), float(p[1]), height / 2), (half_width, 0.03, height / 2), yaw,
-                      rgba=(*_random_color(self.rng, sat=(0.0, 0.5), val=(0.3, 0.9)), 1.0))
+        occ = BoxSpec(
+            (float(p[0]), float(p[1]), height / 2),
+            (half_width, 0.03, height / 2),
+            yaw,
+            rgba=(*_random_color(self.rng, sat=(0.0, 0.5), val=(0.3, 0.9)), 1.0),
+        )
         self.spec.occluders.append(occ)
         return occ
 
@@ -319,8 +372,14 @@ def _random_quat(rng: np.random.Generator) -> np.ndarray:
 def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     w1, x1, y1, z1 = a
     w2, x2, y2, z2 = b
-    return np.array([w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2, w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
-                     w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2, w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2])
+    return np.array(
+        [
+            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        ]
+    )
 
 
 def _add_phantoms(spec: SceneSpec, rng: np.random.Generator, cfg: SynthConfig) -> None:
@@ -343,8 +402,11 @@ def _add_phantoms(spec: SceneSpec, rng: np.random.Generator, cfg: SynthConfig) -
             if choices and rng.random() < 0.5:
                 m.shape = str(choices[rng.integers(len(choices))])
                 e = max(src.size[:3])
-                m.size = {"sphere": (e,) * 3, "cylinder": (e, e, e), "capsule": (e * 0.8, e * 0.6, e)}.get(
-                    m.shape, (e, e, e))
+                m.size = {
+                    "sphere": (e,) * 3,
+                    "cylinder": (e, e, e),
+                    "capsule": (e * 0.8, e * 0.6, e),
+                }.get(m.shape, (e, e, e))
             else:
                 f = rng.choice([rng.uniform(0.45, 0.65), rng.uniform(1.5, 1.9)])
                 m.size = tuple(float(v * f) for v in src.size)
@@ -357,5 +419,12 @@ def _add_phantoms(spec: SceneSpec, rng: np.random.Generator, cfg: SynthConfig) -
 def _copy(src: ObjectSpec, role: str, index: int, pos) -> ObjectSpec:
     from dataclasses import replace
 
-    return replace(src, phantom=role, source=index, pos=pos, linvel=(0.0, 0.0, 0.0),
-                   angvel=(0.0, 0.0, 0.0), motion="rest")
+    return replace(
+        src,
+        phantom=role,
+        source=index,
+        pos=pos,
+        linvel=(0.0, 0.0, 0.0),
+        angvel=(0.0, 0.0, 0.0),
+        motion="rest",
+    )

@@ -5,23 +5,21 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+import mujoco
 import numpy as np
 
-from judge.synth import gl  # noqa: F401
-import mujoco  # noqa: E402
-
-from judge.synth.annotate import Annotator  # noqa: E402
-from judge.synth.camera import mat_to_quat  # noqa: E402
-from judge.synth.mjcf import build_mjcf, object_geom_name  # noqa: E402
-from judge.synth.render import SceneRenderer  # noqa: E402
-from judge.synth.spec import SceneSpec  # noqa: E402
+from judge.synth.annotate import Annotator
+from judge.synth.camera import mat_to_quat
+from judge.synth.mjcf import build_mjcf, object_geom_name
+from judge.synth.render import SceneRenderer
+from judge.synth.spec import SceneSpec
 
 STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 
 
 @dataclass
 class ClipRecord:
-    """A rendered clip: frames uint8 `(T, H, W, 3)`, annotation arrays `[T, K, ...]`, masks `(T, H, W)`."""
+    """A rendered clip: frames uint8 `(T, H, W, 3)`, annotations `[T, K, ...]`, masks `(T,H,W)`."""
 
     frames: np.ndarray
     ann: dict[str, np.ndarray]
@@ -58,17 +56,22 @@ class Scene:
         d = mujoco.MjData(model)
         for i, o in enumerate(self.spec.objects):
             a = self.dof_adr[i]
-            d.qvel[a:a + 3] = o.linvel
-            d.qvel[a + 3:a + 6] = o.angvel  # free-joint angular velocity is in the body frame
+            d.qvel[a : a + 3] = o.linvel
+            d.qvel[a + 3 : a + 6] = o.angvel  # free-joint angular velocity is in the body frame
             if o.phantom is None:
                 rot = np.empty(9)
                 mujoco.mju_quat2Mat(rot, np.asarray(o.quat, float))
-                d.qvel[a + 3:a + 6] = rot.reshape(3, 3).T @ np.asarray(o.angvel)
+                d.qvel[a + 3 : a + 6] = rot.reshape(3, 3).T @ np.asarray(o.angvel)
         mujoco.mj_forward(model, d)
         return d
 
-    def run(self, injector=None, branch: ClipRecord | None = None, start: int = 0,
-            keep_states: bool = False) -> ClipRecord:
+    def run(
+        self,
+        injector=None,
+        branch: ClipRecord | None = None,
+        start: int = 0,
+        keep_states: bool = False,
+    ) -> ClipRecord:
         """Render frames `start..T-1`; frames before `start` are copied from `branch`.
 
         `injector` (an object with `apply(scene, model, data, t)`) changes a private copy of the

@@ -37,7 +37,9 @@ def texture_array(tex: TextureSpec) -> np.ndarray:
         rng = np.random.default_rng(tex.seed)
         coarse = rng.random((8, 8))
         # Smooth value noise plus grain, tileable enough for a repeated floor.
-        smooth = np.asarray(Image.fromarray((coarse * 255).astype(np.uint8)).resize((n, n), Image.BICUBIC))
+        smooth = np.asarray(
+            Image.fromarray((coarse * 255).astype(np.uint8)).resize((n, n), Image.BICUBIC)
+        )
         w = (0.8 * smooth / 255.0 + 0.2 * rng.random((n, n)))[..., None]
     elif tex.kind == "solid":
         w = np.zeros((n, n, 1))

@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import mujoco
 import numpy as np
 
-from judge.synth import gl  # noqa: F401
-import mujoco  # noqa: E402
-
-from judge.synth.checks import DETECTORS, Thresholds, clearly_visible  # noqa: E402
-from judge.synth.mjcf import GROUP_HIDDEN, GROUP_OBJECT  # noqa: E402
+from judge.synth.checks import DETECTORS, Thresholds, clearly_visible
+from judge.synth.mjcf import GROUP_HIDDEN, GROUP_OBJECT
 
 
 @dataclass
@@ -40,10 +38,14 @@ class Injector:
     name: ClassVar[str] = ""
     onset_slack: ClassVar[int] = 0  # frames after the onset within which the detector must fire
 
-    def propose(self, scene, clean, rng: np.random.Generator, th: Thresholds) -> Intervention | None:
+    def propose(
+        self, scene, clean, rng: np.random.Generator, th: Thresholds
+    ) -> Intervention | None:
         raise NotImplementedError
 
-    def verify(self, scene, clean, twin, onset: int, iv: Intervention, th: Thresholds) -> str | None:
+    def verify(
+        self, scene, clean, twin, onset: int, iv: Intervention, th: Thresholds
+    ) -> str | None:
         """None if the detector finds this artifact at the onset on the target, else why not."""
         hits = DETECTORS[self.name](twin.ann, th)
         for t, k in hits:
@@ -68,13 +70,13 @@ def visible_frames(clean, target: int, th: Thresholds, lo: int, hi: int) -> list
 
 def set_pose(scene, data: mujoco.MjData, i: int, pos, quat=None, linvel=None, angvel=None) -> None:
     a, v = scene.qpos_adr[i], scene.dof_adr[i]
-    data.qpos[a:a + 3] = pos
+    data.qpos[a : a + 3] = pos
     if quat is not None:
-        data.qpos[a + 3:a + 7] = quat
+        data.qpos[a + 3 : a + 7] = quat
     if linvel is not None:
-        data.qvel[v:v + 3] = linvel
+        data.qvel[v : v + 3] = linvel
     if angvel is not None:
-        data.qvel[v + 3:v + 6] = angvel
+        data.qvel[v + 3 : v + 6] = angvel
 
 
 def show(model: mujoco.MjModel, geom: int) -> None:
@@ -92,14 +94,15 @@ def overlaps(scene, model: mujoco.MjModel, data: mujoco.MjData, i: int, tol: flo
     mujoco.mj_forward(model, data)
     g = scene.geoms[i]
     for other in scene.colliders:
-        if other != g and model.geom_group[other] != GROUP_HIDDEN:
-            if mujoco.mj_geomDistance(model, data, g, other, 0.05, None) < -tol:
-                return True
+        visible = other != g and model.geom_group[other] != GROUP_HIDDEN
+        if visible and mujoco.mj_geomDistance(model, data, g, other, 0.05, None) < -tol:
+            return True
     return False
 
 
-def clear_floor_spot(scene, clean, t: int, radius: float, rng: np.random.Generator,
-                     tries: int = 40) -> np.ndarray | None:
+def clear_floor_spot(
+    scene, clean, t: int, radius: float, rng: np.random.Generator, tries: int = 40
+) -> np.ndarray | None:
     """A floor point in view at frame t, away from every object and occluder in the clean clip."""
     from judge.synth.camera import pixel_ray_to_floor
 
@@ -108,14 +111,25 @@ def clear_floor_spot(scene, clean, t: int, radius: float, rng: np.random.Generat
     ann = clean.ann
     others = [k for k in range(len(sp.objects)) if ann["exists"][t, k]]
     for _ in range(tries):
-        p = pixel_ray_to_floor(rng.uniform(0.15, 0.85) * sp.width, rng.uniform(0.35, 0.85) * sp.height,
-                               eye, rot, sp.camera.fovy, sp.width, sp.height)
+        p = pixel_ray_to_floor(
+            rng.uniform(0.15, 0.85) * sp.width,
+            rng.uniform(0.35, 0.85) * sp.height,
+            eye,
+            rot,
+            sp.camera.fovy,
+            sp.width,
+            sp.height,
+        )
         if p is None:
             continue
-        near_obj = any(np.linalg.norm(ann["pos"][t, k, :2] - p[:2]) < radius + sp.objects[k].radius() + 0.05
-                       for k in others)
-        near_occ = any(np.linalg.norm(np.asarray(o.pos[:2]) - p[:2]) < radius + max(o.size[:2]) + 0.1
-                       for o in sp.occluders)
+        near_obj = any(
+            np.linalg.norm(ann["pos"][t, k, :2] - p[:2]) < radius + sp.objects[k].radius() + 0.05
+            for k in others
+        )
+        near_occ = any(
+            np.linalg.norm(np.asarray(o.pos[:2]) - p[:2]) < radius + max(o.size[:2]) + 0.1
+            for o in sp.occluders
+        )
         if not near_obj and not near_occ:
             return p
     return None

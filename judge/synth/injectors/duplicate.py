@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from judge.synth.injectors.base import (Injector, Intervention, frame_window, set_pose, show,
-                                        visible_frames)
+from judge.synth.injectors.base import (
+    Injector,
+    Intervention,
+    frame_window,
+    set_pose,
+    show,
+    visible_frames,
+)
 
 
 class Duplicate(Injector):
@@ -31,8 +37,8 @@ class Duplicate(Injector):
             if t != b:
                 return
             a, v = scene.qpos_adr[i], scene.dof_adr[i]
-            pos, quat = data.qpos[a:a + 3].copy(), data.qpos[a + 3:a + 7].copy()
-            vel = data.qvel[v:v + 6].copy()
+            pos, quat = data.qpos[a : a + 3].copy(), data.qpos[a + 3 : a + 7].copy()
+            vel = data.qvel[v : v + 6].copy()
             set_pose(scene, data, i, pos - sign * across * gap / 2)
             show(model, scene.geoms[k])
             set_pose(scene, data, k, pos + sign * across * gap / 2, quat, vel[:3], vel[3:])

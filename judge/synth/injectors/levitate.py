@@ -20,7 +20,9 @@ class Levitate(Injector):
         for i in sp.real_objects():
             for b in range(lo, hi + 1):
                 if a["visible_px"][b, i] >= th.min_visible_px and a["in_frame"][b, i] >= 0.9:
-                    airborne = not (a["contact"][b, i] or a["contact"][min(b + 1, sp.num_frames - 1), i])
+                    airborne = not (
+                        a["contact"][b, i] or a["contact"][min(b + 1, sp.num_frames - 1), i]
+                    )
                     options.append((b, i, "hover" if airborne else "float"))
         if not options:
             return None
@@ -35,6 +37,6 @@ class Levitate(Injector):
             data.xfrc_applied[body, 2] = lift * weight  # stays applied: xfrc persists across steps
             if mode == "hover":
                 v = scene.dof_adr[i]
-                data.qvel[v:v + 3] = np.zeros(3)
+                data.qvel[v : v + 3] = np.zeros(3)
 
         return Intervention(self.name, b, i, {"mode": mode, "lift": float(lift)}, act)

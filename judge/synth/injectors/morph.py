@@ -6,8 +6,15 @@ import colorsys
 
 import numpy as np
 
-from judge.synth.injectors.base import (Injector, Intervention, frame_window, hide, set_pose, show,
-                                        visible_frames)
+from judge.synth.injectors.base import (
+    Injector,
+    Intervention,
+    frame_window,
+    hide,
+    set_pose,
+    show,
+    visible_frames,
+)
 
 
 class Morph(Injector):
@@ -46,8 +53,8 @@ class Morph(Injector):
             if t != b:
                 return
             a, v = scene.qpos_adr[i], scene.dof_adr[i]
-            pos, quat = data.qpos[a:a + 3].copy(), data.qpos[a + 3:a + 7].copy()
-            vel = data.qvel[v:v + 6].copy()
+            pos, quat = data.qpos[a : a + 3].copy(), data.qpos[a + 3 : a + 7].copy()
+            vel = data.qvel[v : v + 6].copy()
             # Keep the lowest point where it was, so a resting object stays on the floor.
             pos[2] += dst.half_height() - src.half_height()
             hide(model, scene.geoms[i])

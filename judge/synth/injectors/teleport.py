@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from judge.synth.injectors.base import (Injector, Intervention, clear_floor_spot, frame_window,
-                                        set_pose, visible_frames)
+from judge.synth.injectors.base import (
+    Injector,
+    Intervention,
+    clear_floor_spot,
+    frame_window,
+    set_pose,
+    visible_frames,
+)
 
 
 class Teleport(Injector):

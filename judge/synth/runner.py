@@ -1,0 +1,185 @@
+"""Generate a dataset: scenes spread over worker processes and shards, resumable, atomic."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from judge.io.manifest import write_manifest
+from judge.synth.config import ConfigError, SynthConfig
+
+log = logging.getLogger(__name__)
+CONFIG_FILE = "synth_config.json"
+
+
+@dataclass
+class Summary:
+    rendered: int = 0  # scenes rendered by this run
+    skipped: int = 0  # scenes already finished before this run
+    errors: dict[int, str] = field(default_factory=dict)
+    clips: int = 0
+    seconds: float = 0.0
+    manifest: Path | None = None
+    manifest_scenes: int = 0
+
+
+def parse_shard(shard: str | None) -> tuple[int, int]:
+    """ "i/N" -> (i, N); None -> (0, 1)."""
+    if shard in (None, ""):
+        return 0, 1
+    try:
+        i, n = (int(x) for x in str(shard).split("/"))
+    except ValueError:
+        raise ConfigError(f"shard must look like 'i/N' (e.g. 0/4), got {shard!r}") from None
+    if n < 1 or not 0 <= i < n:
+        raise ConfigError(f"shard {shard!r}: need 0 <= i < N")
+    return i, n
+
+
+def generate(
+    cfg: SynthConfig,
+    out: str | Path,
+    num_scenes: int,
+    seed: int = 0,
+    num_workers: int = 0,
+    shard: str | None = None,
+    overwrite: bool = False,
+) -> Summary:
+    """Render scenes `0..num_scenes-1` (this shard's share) into `out`, then write the manifest."""
+    if not isinstance(num_scenes, int) or num_scenes < 0:
+        raise ConfigError(f"num_scenes must be a non-negative integer, got {num_scenes!r}")
+    if not isinstance(num_workers, int) or num_workers < 0:
+        raise ConfigError(f"num_workers must be a non-negative integer, got {num_workers!r}")
+    if not isinstance(seed, int):
+        raise ConfigError(f"seed must be an integer, got {seed!r}")
+    part, parts = parse_shard(shard)
+    out = Path(out)
+    _claim_folder(out, cfg, seed, overwrite)
+    (out / "rows").mkdir(exist_ok=True)
+    mine = [i for i in range(num_scenes) if i % parts == part]
+    todo = [i for i in mine if not _rows_path(out, i).exists()]
+    summary = Summary(skipped=len(mine) - len(todo))
+    if summary.skipped:
+        log.info(
+            "resuming: %d of %d scenes already finished in %s", summary.skipped, len(mine), out
+        )
+    start = time.time()
+    jobs = [(cfg, str(out), seed, i) for i in todo]
+    for done, (index, n_clips, error) in enumerate(_run(jobs, num_workers), 1):
+        if error:
+            summary.errors[index] = error
+            (out / "errors").mkdir(exist_ok=True)
+            (out / "errors" / f"{index:06d}.txt").write_text(error)
+            log.error("scene %d failed (kept going): %s", index, error.strip().splitlines()[-1])
+        else:
+            summary.rendered += 1
+            summary.clips += n_clips
+        if done == len(jobs) or done % max(1, len(jobs) // 20) == 0:
+            rate = summary.clips / max(1e-9, time.time() - start)
+            log.info("scenes %d/%d, %d clips, %.2f clips/s", done, len(jobs), summary.clips, rate)
+    summary.seconds = time.time() - start
+    summary.manifest, summary.manifest_scenes = assemble_manifest(out, num_scenes)
+    return summary
+
+
+def _run(jobs: list, num_workers: int):
+    if num_workers == 0 or len(jobs) <= 1:
+        for job in jobs:
+            yield _render_job(job)
+        return
+    # spawn, not fork: each worker must own a fresh GL context and MuJoCo state.
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(num_workers, maxtasksperchild=200) as pool:
+        yield from pool.imap_unordered(_render_job, jobs)
+
+
+def _render_job(job) -> tuple[int, int, str | None]:
+    cfg, out, seed, index = job
+    from judge.synth.group import render_group
+    from judge.synth.output import write_group, write_rows
+
+    try:
+        group = render_group(cfg, seed, index)
+        rows = write_group(
+            group, Path(out), tuple(cfg.artifacts.labels), seed, cfg.splits, cfg.render.preset
+        )
+        for kind in group.failed:
+            log.info("scene %d: no visible %s found; twin skipped", index, kind)
+        write_rows(_rows_path(Path(out), index), rows)
+        return index, len(rows), None
+    except Exception:  # one bad scene must not end a long run
+        return index, 0, traceback.format_exc()
+
+
+def _rows_path(out: Path, index: int) -> Path:
+    return out / "rows" / f"{index:06d}.json"
+
+
+def _claim_folder(out: Path, cfg: SynthConfig, seed: int, overwrite: bool) -> None:
+    """Refuse to mix two configurations in one folder; `overwrite` starts it afresh."""
+    stamp = {"seed": seed, "synth": cfg.to_dict()}
+    text = json.dumps(stamp, sort_keys=True, indent=1, default=list)
+    path = out / CONFIG_FILE
+    if overwrite and out.exists():
+        for sub in ("clips", "rows", "errors"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        for name in ("manifest.jsonl", CONFIG_FILE, "contact_sheet.png"):
+            (out / name).unlink(missing_ok=True)
+    if path.exists():
+        old = json.loads(path.read_text())
+        new = json.loads(text)
+        if old != new:
+            diff = sorted(_diff_keys(old, new))
+            raise ConfigError(
+                f"{out} was rendered with other settings ({', '.join(diff[:8])} differ); "
+                "use another out= folder, or overwrite=true to start it afresh"
+            )
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def _diff_keys(a, b, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = set(a) | set(b)
+        return [k for key in keys for k in _diff_keys(a.get(key), b.get(key), f"{prefix}{key}.")]
+    return [prefix.rstrip(".")] if a != b else []
+
+
+def assemble_manifest(out: Path, num_scenes: int) -> tuple[Path, int]:
+    """Gather finished scenes' rows into `manifest.jsonl`, atomically and under a lock (shards)."""
+    out = Path(out)
+    with open(out / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows, scenes = [], 0
+        for i in range(num_scenes):
+            p = _rows_path(out, i)
+            if p.exists():
+                rows += json.loads(p.read_text())
+                scenes += 1
+        path = out / "manifest.jsonl"
+        write_manifest(path, rows)
+    return path, scenes
+
+
+def stats(manifest_rows: list[dict]) -> dict:
+    """Counts of variants, tags and splits, for the run's closing summary."""
+    return {
+        "clips": len(manifest_rows),
+        "variants": dict(Counter(r["variant"] for r in manifest_rows)),
+        "tags": dict(Counter(t for r in manifest_rows for t in r.get("tags", []))),
+        "splits": dict(Counter(r["split"] for r in manifest_rows)),
+    }
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)))
