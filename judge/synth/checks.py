@@ -69,7 +69,7 @@ def min_half_size(a: dict, t: int) -> np.ndarray:
     cyl = shape == 5
     out[cyl] = size[cyl, :2].min(-1)
     mesh = shape == 7
-    out[mesh] *= 0.5  # mesh sizes are scales of unit-extent vertices
+    out[mesh] *= 0.55  # mesh sizes scale unit-extent vertices (the tetrahedron's reach 0.58)
     return out
 
 
@@ -89,10 +89,16 @@ def find_teleport(a: dict, th: Thresholds) -> list[tuple[int, int]]:
 
 
 def find_clipping(a: dict, th: Thresholds) -> list[tuple[int, int]]:
+    """Deep interpenetration on two consecutive frames (an impact's soft-contact dip lasts one)."""
+    T = len(a["exists"])
+    deep = np.zeros(a["exists"].shape, bool)
+    for t in range(T):
+        limit = np.maximum(0.01, th.clip_depth_frac * min_half_size(a, t))
+        deep[t] = (a["penetration"][t] >= limit) & a["exists"][t]
     out = []
-    for t in range(len(a["exists"])):
-        deep = a["penetration"][t] >= np.maximum(0.01, th.clip_depth_frac * min_half_size(a, t))
-        hit = deep & a["exists"][t] & (a["visible_px"][t] >= th.min_visible_px)
+    for t in range(T):
+        lasting = deep[t] & (deep[t + 1] if t + 1 < T else True)
+        hit = lasting & (a["visible_px"][t] >= th.min_visible_px)
         out += [(t, int(k)) for k in np.nonzero(hit)[0]]
     return out
 
