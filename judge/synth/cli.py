@@ -42,7 +42,8 @@ def run(cfg: DictConfig) -> int:
         return 2
     from judge.io.manifest import read_manifest
 
-    rows = read_manifest(summary.manifest)
+    new_kinds = synth.artifacts.new_kinds()
+    rows = read_manifest(summary.manifest, extra_labels=new_kinds)
     log.info(
         "rendered %d scenes (%d already done) in %.1fs; manifest %s has %d scenes, %d clips",
         summary.rendered,
@@ -53,10 +54,18 @@ def run(cfg: DictConfig) -> int:
         len(rows),
     )
     log.info("dataset: %s", json.dumps(stats(rows)))
+    if summary.skipped_twins:
+        log.info(
+            "twins skipped (no clearly visible injection found after %d tries): %s",
+            synth.artifacts.max_attempts,
+            dict(summary.skipped_twins),
+        )
     if cfg.contact_sheet and rows:
         from judge.synth.contact_sheet import make_contact_sheet
 
-        sheet = make_contact_sheet(summary.manifest, summary.manifest.parent / "contact_sheet.png")
+        sheet = make_contact_sheet(
+            summary.manifest, summary.manifest.parent / "contact_sheet.png", extra_labels=new_kinds
+        )
         if sheet:
             log.info("contact sheet: %s", sheet)
     if summary.errors:

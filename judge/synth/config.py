@@ -147,6 +147,8 @@ class ArtifactConfig:
 
     labels: tuple = ARTIFACT_LABELS
     weights: dict = field(default_factory=dict)
+    # New kinds: {name: {_target_: "pkg.module.InjectorClass", ...}}; built-in kinds need none.
+    injectors: dict = field(default_factory=dict)
     twins_per_scene: int = 2
     hard_negative_fraction: float = 0.35
     hard_negatives: tuple = HARD_NEGATIVE_TAGS
@@ -157,10 +159,23 @@ class ArtifactConfig:
 
     def __post_init__(self) -> None:
         p = "synth.artifacts."
+        for name, spec in self.injectors.items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("_target_"), str):
+                raise ConfigError(
+                    f"{p}injectors.{name} needs a _target_ naming its class, got {spec!r}"
+                )
+            if name in ARTIFACT_LABELS:
+                raise ConfigError(f"{p}injectors.{name}: {name} is built in; pick a new name")
         try:
-            validate_labels(self.labels)
-        except ValueError as e:
+            validate_labels(self.labels, allow_new=True)
+        except (TypeError, ValueError) as e:
             raise ConfigError(f"{p}labels: {e}") from None
+        unknown = [k for k in self.labels if k not in ARTIFACT_LABELS and k not in self.injectors]
+        if unknown:
+            raise ConfigError(
+                f"{p}labels: unknown label(s) {unknown}; known: {list(ARTIFACT_LABELS)}. "
+                f"A new kind needs its injector in {p}injectors"
+            )
         unknown = sorted(set(self.weights) - set(self.labels))
         if unknown:
             raise ConfigError(
@@ -185,6 +200,10 @@ class ArtifactConfig:
         _positive(p + "teleport_min_frac", self.teleport_min_frac)
         _positive(p + "max_cover_frac", self.max_cover_frac)
         _positive(p + "max_attempts", self.max_attempts)
+
+    def new_kinds(self) -> tuple[str, ...]:
+        """Labels outside the built-in taxonomy (manifests must accept them)."""
+        return tuple(k for k in self.labels if k not in ARTIFACT_LABELS)
 
     def weight(self, label: str) -> float:
         return float(self.weights.get(label, 1.0))

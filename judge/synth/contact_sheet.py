@@ -20,9 +20,10 @@ def make_contact_sheet(
     context: int = 2,
     scale: int = 2,
     kinds: tuple[str, ...] | None = None,
+    extra_labels: tuple[str, ...] = (),
 ) -> Path | None:
     """Write the sheet, one row pair per kind in the manifest; None if there is nothing to show."""
-    rows = read_manifest(manifest)
+    rows = read_manifest(manifest, extra_labels=extra_labels)
     by_group: dict[str, dict[str, dict]] = {}
     for r in rows:
         by_group.setdefault(r["group"], {})[r.get("variant", "")] = r

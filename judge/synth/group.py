@@ -10,7 +10,7 @@ import numpy as np
 from judge.synth.checks import Thresholds, find_clipping, find_levitate
 from judge.synth.config import SynthConfig
 from judge.synth.hard_negatives import verify_hard_negative
-from judge.synth.injectors import INJECTORS, Intervention
+from judge.synth.injectors import Intervention, get_injector
 from judge.synth.sampling import sample_scene, scene_rng
 from judge.synth.simulate import ClipRecord, Scene
 from judge.synth.spec import SceneSpec
@@ -65,9 +65,9 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
                 spec.hard_negative = None
             clips, failed = [Clip("clean", clean)], []
             for k, kind in enumerate(spec.artifacts):
-                clip = _render_twin(
-                    scene, clean, kind, scene_rng(seed, index, attempt, 1 + k), th, attempts
-                )
+                injector = get_injector(kind, cfg.artifacts.injectors)
+                rng = scene_rng(seed, index, attempt, 1 + k)
+                clip = _render_twin(scene, clean, injector, rng, th, attempts)
                 if clip is None:
                     failed.append(kind)
                 else:
@@ -80,9 +80,9 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
 
 
 def _render_twin(
-    scene: Scene, clean: ClipRecord, kind: str, rng: np.random.Generator, th: Thresholds, tries: int
+    scene: Scene, clean: ClipRecord, injector, rng: np.random.Generator, th: Thresholds, tries: int
 ) -> Clip | None:
-    injector = INJECTORS[kind]
+    kind = injector.name
     T = scene.spec.num_frames
     for _ in range(tries):
         iv = injector.propose(scene, clean, rng, th)

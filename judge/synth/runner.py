@@ -27,6 +27,7 @@ class Summary:
     skipped: int = 0  # scenes already finished before this run
     errors: dict[int, str] = field(default_factory=dict)
     clips: int = 0
+    skipped_twins: Counter = field(default_factory=Counter)  # kinds not made visible, by kind
     seconds: float = 0.0
     manifest: Path | None = None
     manifest_scenes: int = 0
@@ -62,6 +63,7 @@ def generate(
     if not isinstance(seed, int):
         raise ConfigError(f"seed must be an integer, got {seed!r}")
     part, parts = parse_shard(shard)
+    _check_injectors(cfg)
     out = Path(out)
     _claim_folder(out, cfg, seed, overwrite)
     (out / "rows").mkdir(exist_ok=True)
@@ -74,7 +76,8 @@ def generate(
         )
     start = time.time()
     jobs = [(cfg, str(out), seed, i) for i in todo]
-    for done, (index, n_clips, error) in enumerate(_run(jobs, num_workers), 1):
+    for done, (index, n_clips, failed, error) in enumerate(_run(jobs, num_workers), 1):
+        summary.skipped_twins.update(failed)
         if error:
             summary.errors[index] = error
             (out / "errors").mkdir(exist_ok=True)
@@ -87,8 +90,25 @@ def generate(
             rate = summary.clips / max(1e-9, time.time() - start)
             log.info("scenes %d/%d, %d clips, %.2f clips/s", done, len(jobs), summary.clips, rate)
     summary.seconds = time.time() - start
-    summary.manifest, summary.manifest_scenes = assemble_manifest(out, num_scenes)
+    summary.manifest, summary.manifest_scenes = assemble_manifest(
+        out, num_scenes, cfg.artifacts.new_kinds()
+    )
     return summary
+
+
+def _check_injectors(cfg: SynthConfig) -> None:
+    """Build configured new-kind injectors now, so a bad `_target_` fails before any rendering."""
+    from judge.synth.injectors import get_injector
+
+    for kind in cfg.artifacts.new_kinds():
+        try:
+            get_injector(kind, cfg.artifacts.injectors)
+        except Exception as e:
+            target = cfg.artifacts.injectors[kind].get("_target_")
+            raise ConfigError(
+                f"synth.artifacts.injectors.{kind}: cannot build {target!r} ({e}). Is its package "
+                "importable here and in worker processes (installed, or on PYTHONPATH)?"
+            ) from None
 
 
 def _run(jobs: list, num_workers: int):
@@ -102,7 +122,7 @@ def _run(jobs: list, num_workers: int):
         yield from pool.imap_unordered(_render_job, jobs)
 
 
-def _render_job(job) -> tuple[int, int, str | None]:
+def _render_job(job) -> tuple[int, int, list[str], str | None]:
     cfg, out, seed, index = job
     from judge.synth.group import render_group
     from judge.synth.output import write_group, write_rows
@@ -112,12 +132,10 @@ def _render_job(job) -> tuple[int, int, str | None]:
         rows = write_group(
             group, Path(out), tuple(cfg.artifacts.labels), seed, cfg.splits, cfg.render.preset
         )
-        for kind in group.failed:
-            log.info("scene %d: no visible %s found; twin skipped", index, kind)
         write_rows(_rows_path(Path(out), index), rows)
-        return index, len(rows), None
+        return index, len(rows), group.failed, None
     except Exception:  # one bad scene must not end a long run
-        return index, 0, traceback.format_exc()
+        return index, 0, [], traceback.format_exc()
 
 
 def _rows_path(out: Path, index: int) -> Path:
@@ -155,7 +173,7 @@ def _diff_keys(a, b, prefix: str = "") -> list[str]:
     return [prefix.rstrip(".")] if a != b else []
 
 
-def assemble_manifest(out: Path, num_scenes: int) -> tuple[Path, int]:
+def assemble_manifest(out: Path, num_scenes: int, extra_labels=()) -> tuple[Path, int]:
     """Gather finished scenes' rows into `manifest.jsonl`, atomically and under a lock (shards)."""
     out = Path(out)
     with open(out / ".manifest.lock", "w") as lock:
@@ -167,7 +185,7 @@ def assemble_manifest(out: Path, num_scenes: int) -> tuple[Path, int]:
                 rows += json.loads(p.read_text())
                 scenes += 1
         path = out / "manifest.jsonl"
-        write_manifest(path, rows)
+        write_manifest(path, rows, extra_labels=extra_labels)
     return path, scenes
 
 

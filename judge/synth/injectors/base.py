@@ -47,11 +47,15 @@ class Injector:
         self, scene, clean, twin, onset: int, iv: Intervention, th: Thresholds
     ) -> str | None:
         """None if the detector finds this artifact at the onset on the target, else why not."""
-        hits = DETECTORS[self.name](twin.ann, th)
+        hits = self.detect(twin.ann, th)
         for t, k in hits:
             if onset <= t <= onset + self.onset_slack and k in self.objects_to_check(iv):
                 return None
         return f"{self.name}: detector found nothing at onset {onset} (hits: {hits[:5]})"
+
+    def detect(self, ann: dict, th: Thresholds) -> list[tuple[int, int]]:
+        """`(frame, object)` hits of this kind in a clip's annotations; new kinds override it."""
+        return DETECTORS[self.name](ann, th)
 
     def objects_to_check(self, iv: Intervention) -> set[int]:
         return {iv.target}
