@@ -15,10 +15,9 @@ from judge.synth.checks import GONE_PX, Thresholds, clearly_visible
 from judge.synth.injectors.base import (
     Injector,
     Intervention,
-    frame_window,
     hide,
+    pick_visible,
     show,
-    visible_frames,
 )
 
 
@@ -29,13 +28,10 @@ class Flicker(Injector):
         self.frames = frames
 
     def propose(self, scene, clean, rng, th: Thresholds) -> Intervention | None:
-        lo, hi = frame_window(scene.spec.num_frames)
-        hi = min(hi, scene.spec.num_frames - self.frames - 2)
-        targets = [i for i in scene.spec.real_objects() if visible_frames(clean, i, th, lo, hi)]
-        if not targets:
+        picked = pick_visible(scene, clean, rng, th, last=scene.spec.num_frames - self.frames - 2)
+        if picked is None:
             return None
-        i = int(rng.choice(targets))
-        b = int(rng.choice(visible_frames(clean, i, th, lo, hi)))
+        i, b = picked
 
         def act(scene, model, data, t):
             if t == b:

@@ -72,6 +72,25 @@ def visible_frames(clean, target: int, th: Thresholds, lo: int, hi: int) -> list
     return [b for b in range(lo, hi + 1) if vis[b - 1] and vis[b]]
 
 
+def pick_visible(
+    scene, clean, rng: np.random.Generator, th: Thresholds, last: int | None = None, objects=None
+) -> tuple[int, int] | None:
+    """A random (object, frame) with the object clearly visible at that frame and the one before.
+
+    Frames come from `frame_window`, capped at `last`; objects default to the scene's real ones.
+    """
+    lo, hi = frame_window(scene.spec.num_frames)
+    hi = hi if last is None else min(hi, last)
+    options = {
+        i: visible_frames(clean, i, th, lo, hi) for i in (objects or scene.spec.real_objects())
+    }
+    targets = [i for i, frames in options.items() if frames]
+    if not targets:
+        return None
+    i = int(rng.choice(targets))
+    return i, int(rng.choice(options[i]))
+
+
 def set_pose(scene, data: mujoco.MjData, i: int, pos, quat=None, linvel=None, angvel=None) -> None:
     a, v = scene.qpos_adr[i], scene.dof_adr[i]
     data.qpos[a : a + 3] = pos

@@ -7,10 +7,9 @@ import numpy as np
 from judge.synth.injectors.base import (
     Injector,
     Intervention,
-    frame_window,
+    pick_visible,
     set_pose,
     show,
-    visible_frames,
 )
 
 
@@ -19,13 +18,12 @@ class Duplicate(Injector):
 
     def propose(self, scene, clean, rng, th):
         sp = scene.spec
-        lo, hi = frame_window(sp.num_frames)
-        pairs = [(o.source, k) for k, o in enumerate(sp.objects) if o.phantom == "duplicate"]
-        pairs = [(i, k) for i, k in pairs if visible_frames(clean, i, th, lo, hi)]
-        if not pairs:
+        copies = {o.source: k for k, o in enumerate(sp.objects) if o.phantom == "duplicate"}
+        picked = pick_visible(scene, clean, rng, th, objects=list(copies))
+        if picked is None:
             return None
-        i, k = pairs[int(rng.integers(len(pairs)))]
-        b = int(rng.choice(visible_frames(clean, i, th, lo, hi)))
+        i, b = picked
+        k = copies[i]
         eye, rot = scene.camera_poses[b]
         across = rot[:, 0] * np.array([1, 1, 0])
         across /= np.linalg.norm(across)

@@ -9,11 +9,10 @@ import numpy as np
 from judge.synth.injectors.base import (
     Injector,
     Intervention,
-    frame_window,
     hide,
+    pick_visible,
     set_pose,
     show,
-    visible_frames,
 )
 
 
@@ -22,12 +21,10 @@ class Morph(Injector):
 
     def propose(self, scene, clean, rng, th):
         sp = scene.spec
-        lo, hi = frame_window(sp.num_frames)
-        targets = [i for i in sp.real_objects() if visible_frames(clean, i, th, lo, hi)]
-        if not targets:
+        picked = pick_visible(scene, clean, rng, th)
+        if picked is None:
             return None
-        i = int(rng.choice(targets))
-        b = int(rng.choice(visible_frames(clean, i, th, lo, hi)))
+        i, b = picked
         swaps = [k for k, o in enumerate(sp.objects) if o.phantom == "morph" and o.source == i]
         if swaps and rng.random() < 0.6:
             return self._swap(scene, i, swaps[0], b)

@@ -8,9 +8,8 @@ from judge.synth.injectors.base import (
     Injector,
     Intervention,
     clear_floor_spot,
-    frame_window,
+    pick_visible,
     set_pose,
-    visible_frames,
 )
 
 
@@ -19,12 +18,10 @@ class Teleport(Injector):
 
     def propose(self, scene, clean, rng, th):
         sp = scene.spec
-        lo, hi = frame_window(sp.num_frames)
-        targets = [i for i in sp.real_objects() if visible_frames(clean, i, th, lo, hi)]
-        if not targets:
+        picked = pick_visible(scene, clean, rng, th)
+        if picked is None:
             return None
-        i = int(rng.choice(targets))
-        b = int(rng.choice(visible_frames(clean, i, th, lo, hi)))
+        i, b = picked
         pos = clean.ann["pos"][b, i]
         spot = clear_floor_spot(scene, clean, b, sp.objects[i].radius(), rng)
         if spot is None:

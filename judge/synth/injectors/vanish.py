@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from judge.synth.injectors.base import Injector, Intervention, frame_window, hide, visible_frames
+from judge.synth.injectors.base import Injector, Intervention, hide, pick_visible
 
 
 class Vanish(Injector):
     name = "vanish"
 
     def propose(self, scene, clean, rng, th):
-        sp = scene.spec
-        lo, hi = frame_window(sp.num_frames)
-        targets = [i for i in sp.real_objects() if visible_frames(clean, i, th, lo, hi)]
-        if not targets:
+        picked = pick_visible(scene, clean, rng, th)
+        if picked is None:
             return None
-        i = int(rng.choice(targets))
-        b = int(rng.choice(visible_frames(clean, i, th, lo, hi)))
+        i, b = picked
 
         def act(scene, model, data, t):
             if t == b:
