@@ -8,5 +8,6 @@ on Mesa (CPU) and on GPU drivers alike. An explicit `MUJOCO_GL` in the environme
 import os
 import sys
 
-MUJOCO_IMPORTED_FIRST = "mujoco" in sys.modules and "MUJOCO_GL" not in os.environ
+MUJOCO_GL_EXPLICIT = "MUJOCO_GL" in os.environ
+MUJOCO_IMPORTED_FIRST = "mujoco" in sys.modules and not MUJOCO_GL_EXPLICIT
 os.environ.setdefault("MUJOCO_GL", "egl")

@@ -26,7 +26,15 @@ def run(cfg: DictConfig) -> int:
 
     try:
         synth = SynthConfig.from_dict(OmegaConf.to_container(cfg.synth, resolve=True))
+    except ConfigError as e:
+        log.error("bad configuration: %s", e)
+        return 2
+    try:
         backend = gl.choose_backend()
+    except RuntimeError as e:
+        log.error("%s", e)
+        return 3
+    try:
         log.info("rendering with MUJOCO_GL=%s into %s", backend, cfg.out)
         summary = generate(
             synth,

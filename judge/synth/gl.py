@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from judge.synth import MUJOCO_IMPORTED_FIRST
+from judge.synth import MUJOCO_GL_EXPLICIT, MUJOCO_IMPORTED_FIRST
 
 _PROBE = (
     "import mujoco\n"
@@ -29,8 +29,11 @@ def backend_works(name: str, timeout: float = 60.0) -> bool:
 
 
 def choose_backend() -> str:
-    """Keep an explicit `MUJOCO_GL`, else EGL, else OSMesa. Call before workers start."""
-    if "JUDGE_GL_CHOSEN" in os.environ:
+    """The user's `MUJOCO_GL` if set; else EGL if it renders here, else OSMesa.
+
+    Call before mujoco is imported in this process and before workers start (they inherit it).
+    """
+    if MUJOCO_GL_EXPLICIT or "JUDGE_GL_CHOSEN" in os.environ:
         return os.environ["MUJOCO_GL"]
     for name in ("egl", "osmesa"):
         if backend_works(name):
