@@ -17,15 +17,41 @@ from judge.labels import ARTIFACT_LABELS, HARD_NEGATIVE_TAGS, validate_labels
 SHAPES = ("box", "sphere", "cylinder", "capsule", "ellipsoid", "mesh")
 TEXTURE_KINDS = ("checker", "noise", "gradient", "solid", "image")
 MOTIONS = ("drop", "throw", "roll", "slide", "rest", "collide", "stack")
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
 
 
 class ConfigError(ValueError):
     """A generator setting is invalid; the message names the key and the value."""
 
 
+def _thaw(v: Any) -> Any:
+    """Tuples back to lists, so messages show values as they were written in YAML."""
+    return [_thaw(x) for x in v] if isinstance(v, tuple | list) else v
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _range(name: str, value: Any, *, lo: float | None = None, integer: bool = False) -> tuple:
     """Check a `[min, max]` pair; `lo` is the smallest allowed bound."""
-    if not isinstance(value, list | tuple) or len(value) != 2:
+    value = _thaw(value)
+    if not isinstance(value, list) or len(value) != 2:
         raise ConfigError(f"{name} must be a [min, max] pair, got {value!r}")
     a, b = value
     kinds = (int,) if integer else (int, float)
@@ -47,10 +73,13 @@ def _choices(name: str, value: Any, allowed: tuple[str, ...]) -> tuple[str, ...]
     return tuple(value)
 
 
-def _positive(name: str, value: Any, *, allow_zero: bool = False) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
+def _positive(name: str, value: Any, *, allow_zero: bool = False, integer: bool = False) -> None:
+    kinds = int if integer else int | float
+    ok = isinstance(value, kinds) and not isinstance(value, bool)
     if not ok or value < 0 or (value == 0 and not allow_zero):
-        raise ConfigError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+        kind = "an integer" if integer else "a number"
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be {kind} {bound}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -67,22 +96,36 @@ class RenderConfig:
     preset: str = "medium"
 
     def __post_init__(self) -> None:
-        if not self.sizes:
-            raise ConfigError("synth.render.sizes must list at least one [width, height]")
+        p = "synth.render."
+        if not isinstance(self.sizes, tuple) or not self.sizes:
+            raise ConfigError(f"{p}sizes must list [width, height] pairs, got {self.sizes!r}")
         for s in self.sizes:
-            if len(s) != 2 or min(s) <= 0 or any(v % 2 for v in s):
-                raise ConfigError(f"synth.render.sizes: {list(s)} must be positive even [w, h]")
-        for name in ("fps", "num_frames"):
+            pair = isinstance(s, tuple) and len(s) == 2 and all(_is_int(v) for v in s)
+            if not pair or min(s) <= 0 or any(v % 2 for v in s):
+                raise ConfigError(
+                    f"{p}sizes: {_thaw(s)!r} must be a [width, height] pair of positive even"
+                    " integers (sizes is a list of pairs, e.g. [[96, 96]])"
+                )
+        for name, integer in (("fps", False), ("num_frames", True)):
             vals = getattr(self, name)
-            if not vals or any(v <= 0 for v in vals):
-                raise ConfigError(f"synth.render.{name} must be positive choices, got {vals!r}")
+            kinds = (lambda v: _is_int(v)) if integer else (lambda v: _is_number(v))
+            if not isinstance(vals, tuple) or not vals or not all(kinds(v) and v > 0 for v in vals):
+                kind = "integers" if integer else "numbers"
+                shown = _thaw(vals)
+                raise ConfigError(f"{p}{name} must be a list of positive {kind}, got {shown!r}")
         if min(self.num_frames) < 8:
-            raise ConfigError(f"synth.render.num_frames must be >= 8, got {self.num_frames!r}")
-        _range("synth.render.crf", list(self.crf), lo=0, integer=True)
+            raise ConfigError(f"{p}num_frames must be >= 8, got {list(self.num_frames)}")
+        _range(p + "crf", self.crf, lo=0, integer=True)
         if self.crf[1] > 51:
-            raise ConfigError(f"synth.render.crf must be <= 51, got {list(self.crf)}")
-        _positive("synth.render.shadow_size", self.shadow_size)
-        _positive("synth.render.antialias_samples", self.antialias_samples, allow_zero=True)
+            raise ConfigError(f"{p}crf must be <= 51, got {list(self.crf)}")
+        if not isinstance(self.shadows, bool):
+            raise ConfigError(f"{p}shadows must be true or false, got {self.shadows!r}")
+        _positive(p + "shadow_size", self.shadow_size, integer=True)
+        _positive(p + "antialias_samples", self.antialias_samples, allow_zero=True, integer=True)
+        if self.preset not in X264_PRESETS:
+            raise ConfigError(
+                f"{p}preset: unknown x264 preset {self.preset!r}; use one of {list(X264_PRESETS)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -107,13 +150,13 @@ class SceneConfig:
 
     def __post_init__(self) -> None:
         p = "synth.scene."
-        lo, hi = _range(p + "num_objects", list(self.num_objects), lo=1, integer=True)
+        lo, hi = _range(p + "num_objects", self.num_objects, lo=1, integer=True)
         if hi > 5:
             raise ConfigError(f"{p}num_objects must be within [1, 5], got {list(self.num_objects)}")
         _choices(p + "shapes", self.shapes, SHAPES)
         _choices(p + "motions", self.motions, MOTIONS)
-        _range(p + "object_half_size", list(self.object_half_size), lo=1e-3)
-        lo, hi = _range(p + "num_lights", list(self.num_lights), lo=1, integer=True)
+        _range(p + "object_half_size", self.object_half_size, lo=1e-3)
+        lo, hi = _range(p + "num_lights", self.num_lights, lo=1, integer=True)
         if hi > 3:
             raise ConfigError(f"{p}num_lights must be within [1, 3], got {list(self.num_lights)}")
         for name in ("wall_prob", "occluder_prob", "camera_motion_prob"):
@@ -133,9 +176,9 @@ class SceneConfig:
             raise ConfigError(
                 f"{p}texture_dir must name an image folder when 'image' textures are used"
             )
-        _range(p + "camera_distance", list(self.camera_distance), lo=0.3)
-        _range(p + "camera_elevation_deg", list(self.camera_elevation_deg), lo=1.0)
-        lo, hi = _range(p + "camera_fovy_deg", list(self.camera_fovy_deg), lo=5.0)
+        _range(p + "camera_distance", self.camera_distance, lo=0.3)
+        _range(p + "camera_elevation_deg", self.camera_elevation_deg, lo=1.0)
+        lo, hi = _range(p + "camera_fovy_deg", self.camera_fovy_deg, lo=5.0)
         if hi >= 170:
             raise ConfigError(f"{p}camera_fovy_deg must be < 170, got {list(self.camera_fovy_deg)}")
         _positive(p + "camera_motion_deg", self.camera_motion_deg, allow_zero=True)
@@ -185,7 +228,7 @@ class ArtifactConfig:
             _positive(f"{p}weights.{k}", w, allow_zero=True)
         if self.weights and not any(self.weight(k) > 0 for k in self.labels):
             raise ConfigError(f"{p}weights: every label has weight 0")
-        _positive(p + "twins_per_scene", self.twins_per_scene, allow_zero=True)
+        _positive(p + "twins_per_scene", self.twins_per_scene, allow_zero=True, integer=True)
         if self.twins_per_scene > len(self.labels):
             raise ConfigError(
                 f"{p}twins_per_scene={self.twins_per_scene} exceeds the {len(self.labels)} labels"
@@ -196,10 +239,10 @@ class ArtifactConfig:
             )
         if self.hard_negatives:
             _choices(p + "hard_negatives", self.hard_negatives, HARD_NEGATIVE_TAGS)
-        _positive(p + "min_visible_px", self.min_visible_px)
+        _positive(p + "min_visible_px", self.min_visible_px, integer=True)
         _positive(p + "teleport_min_frac", self.teleport_min_frac)
         _positive(p + "max_cover_frac", self.max_cover_frac)
-        _positive(p + "max_attempts", self.max_attempts)
+        _positive(p + "max_attempts", self.max_attempts, integer=True)
 
     def new_kinds(self) -> tuple[str, ...]:
         """Labels outside the built-in taxonomy (manifests must accept them)."""

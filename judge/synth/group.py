@@ -106,7 +106,9 @@ def _event(kind: str, iv: Intervention, twin: ClipRecord, onset: int, th: Thresh
         finder = find_clipping if kind == "clipping" else find_levitate
         frames = sorted(t for t, k in finder(twin.ann, th) if k == iv.target and t >= onset)
         end = _run_end(frames, onset) if frames else onset
-        end = None if end == len(twin.frames) - 1 else end
+        # Levitation needs frames on both sides to be detected, so its last possible hit is T-2.
+        last = len(twin.frames) - (2 if kind == "levitate" else 1)
+        end = None if end >= last else end
     box_frame = onset - 1 if kind == "vanish" else onset
     bbox = [int(v) for v in twin.ann["bbox"][box_frame, iv.target]]
     if kind == "appear" or min(bbox) < 0:

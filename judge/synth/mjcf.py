@@ -109,8 +109,9 @@ def _object_body(i: int, o: ObjectSpec) -> str:
         if o.shape == "mesh"
         else f'type="{o.shape}" size="{_f(o.size)}"'
     )
-    # Bouncy objects get a nearly undamped contact so they visibly rebound.
-    solref = ' solref="0.02 0.08"' if o.bouncy else ""
+    # Bouncy objects get a lightly damped contact so they visibly rebound; solmix makes theirs
+    # win over the floor's when MuJoCo mixes the two geoms' parameters.
+    solref = ' solref="0.02 0.2" solmix="1000"' if o.bouncy else ""
     return (
         f'<body name="body{i}" pos="{_f(o.pos)}" quat="{_f(o.quat)}"><freejoint name="joint{i}"/>'
         f'<geom name="{object_geom_name(i)}" {shape} material="mat{i}" density="500" '

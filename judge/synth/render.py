@@ -46,6 +46,9 @@ class SceneRenderer:
         can change geom groups or colours without touching the clean model.
         """
         gl.gl_context(self.width, self.height)
+        # mjv_updateScene places the infinite floor plane around the scene's current camera
+        # before it updates that camera; update it first, or each frame uses the previous pose.
+        mujoco.mjv_updateCamera(model, data, self.camera, self.scene)
         mujoco.mjv_updateScene(
             model, data, self.option, None, self.camera, mujoco.mjtCatBit.mjCAT_ALL, self.scene
         )

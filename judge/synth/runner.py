@@ -84,6 +84,7 @@ def generate(
             (out / "errors" / f"{index:06d}.txt").write_text(error)
             log.error("scene %d failed (kept going): %s", index, error.strip().splitlines()[-1])
         else:
+            (out / "errors" / f"{index:06d}.txt").unlink(missing_ok=True)  # failed before, fine now
             summary.rendered += 1
             summary.clips += n_clips
         if done == len(jobs) or done % max(1, len(jobs) // 20) == 0:

@@ -171,6 +171,11 @@ class _Stage:
         x[2] = 0
         return x / np.linalg.norm(x)
 
+    def fits(self, p: np.ndarray, radius: float) -> bool:
+        """Whether a body of this radius at floor point p is clear of the wall and other bodies."""
+        inside = np.linalg.norm(p[:2] - self.eye[:2]) + radius <= self.wall_limit - 0.1
+        return inside and self.clear(p, radius)
+
     def toward_camera(self, p: np.ndarray) -> np.ndarray:
         d = self.eye - p
         d[2] = 0
@@ -312,8 +317,11 @@ class _Stage:
             return False
         gap = o.radius() + other.radius() + self.rng.uniform(0.3, 0.6)
         d = self._random_dir()
-        self.place(o, p - d * gap / 2)
-        self.place(other, p + d * gap / 2)
+        a, b = p - d * gap / 2, p + d * gap / 2
+        if not (self.fits(a, o.radius()) and self.fits(b, other.radius())):
+            return False
+        self.place(o, a)
+        self.place(other, b)
         speed = self.rng.uniform(0.8, 1.6)
         self._set_ground_motion(o, d, speed)
         self._set_ground_motion(other, -d, speed)

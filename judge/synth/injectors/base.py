@@ -105,6 +105,11 @@ def set_pose(scene, data: mujoco.MjData, i: int, pos, quat=None, linvel=None, an
 def show(model: mujoco.MjModel, geom: int) -> None:
     model.geom_group[geom] = GROUP_OBJECT
     model.geom_contype[geom] = model.geom_conaffinity[geom] = 1
+    # MuJoCo filters on the body's flags (the OR of its geoms' at compile time) before the
+    # geom's; a body compiled hidden has 0 there and would pass through everything.
+    body = model.geom_bodyid[geom]
+    model.body_contype[body] |= 1
+    model.body_conaffinity[body] |= 1
 
 
 def hide(model: mujoco.MjModel, geom: int) -> None:
