@@ -94,3 +94,20 @@ def test_presets_compose_and_validate(overrides):
     SynthConfig.from_dict(OmegaConf.to_container(cfg.synth))
     if overrides == ["experiment=synth_1k"]:
         assert cfg.num_scenes == 1000 and len(cfg.synth.render.sizes) == 3
+
+
+@pytest.mark.parametrize(
+    "ratios", [{"train": 0.8, "val": 0.1, "test": 0.1}, {"train": 7, "val": 3}]
+)
+def test_splits_follow_the_ratios_exactly_per_block_and_never_move(ratios):
+    from collections import Counter
+
+    from judge.synth.output import split_for
+
+    first = [split_for(i, 0, ratios) for i in range(300)]
+    total = sum(ratios.values())
+    for block in range(3):
+        counts = Counter(first[block * 100 : (block + 1) * 100])
+        assert counts == {k: round(100 * v / total) for k, v in ratios.items() if v}
+    assert first[:137] == [split_for(i, 0, ratios) for i in range(137)]  # pure in (seed, index)
+    assert first != [split_for(i, 1, ratios) for i in range(300)]  # the seed reshuffles

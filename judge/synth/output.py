@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,14 +15,22 @@ from judge.synth.group import Group
 SOURCE = "synthetic/mujoco"
 
 
-def split_for(group: str, seed: int, ratios: dict[str, float]) -> str:
-    """Deterministic split of a group from a hash, so shards and resumed runs agree."""
-    h = int.from_bytes(hashlib.sha256(f"{seed}:{group}".encode()).digest()[:8], "big") / 2**64
+SPLIT_BLOCK = 100  # scenes per block; each block matches the ratios to the nearest scene
+
+
+def split_for(index: int, seed: int, ratios: dict[str, float]) -> str:
+    """Split of scene `index`: exact ratios within each block of 100 consecutive scenes.
+
+    A seeded permutation of each block decides, so the answer depends only on (seed, index):
+    shards agree, and growing a data set never moves a scene to another split.
+    """
+    block, pos = divmod(index, SPLIT_BLOCK)
+    rank = np.random.default_rng([seed, block, 7]).permutation(SPLIT_BLOCK)[pos]
     total = sum(ratios.values())
-    acc = 0.0
+    edge = 0.0
     for name in ("train", "val", "test"):
-        acc += ratios.get(name, 0.0) / total
-        if h < acc:
+        edge += ratios.get(name, 0.0) / total * SPLIT_BLOCK
+        if rank < round(edge):
             return name
     return "train"
 
@@ -42,7 +49,7 @@ def write_group(
 ) -> list[dict]:
     """Write every clip of the group under `out/clips/` and return its manifest rows."""
     spec = group.spec
-    split = split_for(spec.group, seed, splits)
+    split = split_for(spec.index, seed, splits)
     rows = []
     for clip in group.clips:
         stem = clip_stem(spec.index, clip.variant)
