@@ -6,7 +6,6 @@ import fcntl
 import json
 import logging
 import multiprocessing as mp
-import os
 import shutil
 import time
 import traceback
@@ -198,7 +197,3 @@ def stats(manifest_rows: list[dict]) -> dict:
         "tags": dict(Counter(t for r in manifest_rows for t in r.get("tags", []))),
         "splits": dict(Counter(r["split"] for r in manifest_rows)),
     }
-
-
-def default_workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)))

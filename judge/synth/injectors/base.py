@@ -117,17 +117,6 @@ def hide(model: mujoco.MjModel, geom: int) -> None:
     model.geom_contype[geom] = model.geom_conaffinity[geom] = 0
 
 
-def overlaps(scene, model: mujoco.MjModel, data: mujoco.MjData, i: int, tol: float = 0.003) -> bool:
-    """Whether object i interpenetrates any visible solid geom in the current state."""
-    mujoco.mj_forward(model, data)
-    g = scene.geoms[i]
-    for other in scene.colliders:
-        visible = other != g and model.geom_group[other] != GROUP_HIDDEN
-        if visible and mujoco.mj_geomDistance(model, data, g, other, 0.05, None) < -tol:
-            return True
-    return False
-
-
 def clear_floor_spot(
     scene, clean, t: int, radius: float, rng: np.random.Generator, tries: int = 40
 ) -> np.ndarray | None:
