@@ -1,0 +1,1 @@
+"""Clips for training: window sampling, label mapping, transforms, datasets and the DataModule."""

@@ -1,0 +1,151 @@
+"""LightningDataModule over one or several manifests (a weighted mixture)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import lightning as L
+import torch
+from torch.utils.data import DataLoader, WeightedRandomSampler
+
+from judge.data.dataset import ClipDataset, Item
+from judge.data.samplers import sample_weights
+from judge.data.transforms import Augment, ClipTransform
+from judge.data.windows import WindowSpec
+from judge.io.manifest import read_manifest, resolve_path
+from judge.io.video import backend_version, resolve_backend
+from judge.labels import ARTIFACT_LABELS
+
+log = logging.getLogger(__name__)
+
+
+class ClipDataModule(L.LightningDataModule):
+    """Train/val/test windows from manifests.
+
+    Args:
+        manifests: paths, or `{"path": ..., "weight": ...}` dicts; in training each manifest
+            is drawn by its weight's share, whatever its size.
+        labels: artifact labels the model predicts (default: the whole taxonomy).
+        window: `WindowSpec` fields (`num_frames`, `stride` or `fps`).
+        size: side of the square frames the model reads.
+        augment: `Augment` fields for training, or None for none.
+        balanced: draw each class (plausible, each artifact kind) equally often in training.
+        epoch_size: training samples per epoch (default: the training set's size).
+        on_error: "skip" bad files (counted per batch as `skipped`) or "raise".
+        split_seed: splits rows that carry none, by group (`judge.io.manifest_ops`).
+    """
+
+    def __init__(
+        self,
+        manifests: list,
+        labels: list[str] | None = None,
+        window: dict | None = None,
+        size: int = 64,
+        augment: dict | None = None,
+        batch_size: int = 16,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = True,
+        balanced: bool = False,
+        epoch_size: int | None = None,
+        backend: str = "auto",
+        decode_timeout: float | None = 30.0,
+        on_error: str = "skip",
+        split_seed: int = 0,
+        seed: int = 0,
+    ):
+        super().__init__()
+        self.sources = [m if isinstance(m, dict) else {"path": m} for m in manifests]
+        if not self.sources:
+            raise ValueError("data.manifests is empty")
+        self.label_names = tuple(labels or ARTIFACT_LABELS)
+        self.window = WindowSpec(**(window or {}))
+        self.train_transform = ClipTransform(size, Augment(**augment) if augment else None)
+        self.eval_transform = ClipTransform(size, None)
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.pin_memory = pin_memory
+        self.persistent_workers = persistent_workers and num_workers > 0
+        self.balanced, self.epoch_size = balanced, epoch_size
+        self.backend = resolve_backend(backend)
+        self.decode_timeout, self.on_error = decode_timeout, on_error
+        self.split_seed, self.seed = split_seed, seed
+        self.datasets: dict[str, ClipDataset] = {}
+        self._weights = None
+
+    @property
+    def decoder(self) -> dict:
+        """The video backend's name and version, for checkpoints and score files."""
+        return {"name": self.backend, "version": backend_version(self.backend)}
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        extra = [k for k in self.label_names if k not in ARTIFACT_LABELS]
+        per_split: dict[str, list[tuple[int, Item]]] = {"train": [], "val": [], "test": []}
+        for s, source in enumerate(self.sources):
+            manifest = Path(source["path"])
+            rows = read_manifest(manifest, extra_labels=extra)
+            if any("split" not in r for r in rows):
+                from judge.io.manifest_ops import split_by_group
+
+                rows = split_by_group(rows, seed=self.split_seed)
+            for r in rows:
+                per_split[r["split"]].append((s, Item(resolve_path(manifest, r["path"]), r)))
+        for split, members in per_split.items():
+            train = split == "train"
+            self.datasets[split] = ClipDataset(
+                [item for _, item in members],
+                self.label_names,
+                self.window if train else replace(self.window, mode="center"),
+                self.train_transform if train else self.eval_transform,
+                train=train,
+                backend=self.backend,
+                timeout=self.decode_timeout,
+                on_error=self.on_error,
+            )
+        train = per_split["train"]
+        if train:
+            self._weights = sample_weights(
+                [s for s, _ in train],
+                [float(src.get("weight", 1.0)) for src in self.sources],
+                [item.row for _, item in train],
+                self.balanced,
+            )
+        log.info("clips per split: %s", {k: len(v) for k, v in self.datasets.items()})
+
+    def _loader(self, split: str, sampler=None, shuffle: bool = False) -> DataLoader:
+        return DataLoader(
+            self.datasets[split],
+            batch_size=self.batch_size,
+            sampler=sampler,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.persistent_workers,
+            drop_last=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        ds = self.datasets["train"]
+        if not len(ds):
+            raise ValueError("no training clips: no manifest row has split 'train'")
+        uniform = len(self.sources) == 1 and not self.balanced
+        if uniform and self.epoch_size is None:
+            return self._loader("train", shuffle=True)
+        # Lightning wraps this sampler for DDP (fabric DistributedSamplerWrapper), so each rank
+        # draws its own share of the weighted stream.
+        gen = torch.Generator().manual_seed(self.seed)
+        sampler = WeightedRandomSampler(
+            torch.as_tensor(self._weights, dtype=torch.double),
+            num_samples=self.epoch_size or len(ds),
+            generator=gen,
+        )
+        return self._loader("train", sampler=sampler)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test")

@@ -1,0 +1,213 @@
+"""Benchmark clip loading: decoded and preprocessed 16-frame windows per second (JSON + table).
+
+    python scripts/bench_loading.py --out bench/loading.json
+
+For 96x96 clips from the synthetic generator and 256x256 H.264 clips, with decord and PyAV,
+and 0, 1 and 2 DataLoader workers, it times the training pipeline (random window, decode,
+crop, resize to 64, augment, normalise, collate). It then times a training step of a small
+3D CNN (about a million parameters, a stand-in until the judge's own tiny model exists) and
+both together, to show which one limits a training step on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from judge.data.datamodule import ClipDataModule
+from judge.io.manifest import write_manifest
+from judge.io.video import available_backends
+from judge.io.writer import write_video
+
+
+def synth_set(folder: Path, scenes: int) -> Path:
+    """96x96, 24-frame clips from the generator (rendered once, reused)."""
+    from judge.synth.config import SynthConfig
+    from judge.synth.runner import generate
+
+    manifest = folder / "manifest.jsonl"
+    if not manifest.exists():
+        generate(SynthConfig(), folder, scenes, seed=0, num_workers=len(os.sched_getaffinity(0)))
+    return manifest
+
+
+def large_set(folder: Path, clips: int, side: int = 256, frames: int = 32) -> Path:
+    """H.264 clips of a textured square moving over a gradient, `side` x `side`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    yy, xx = np.mgrid[0:side, 0:side]
+    base = np.stack([xx * 255 // side, yy * 255 // side, (xx + yy) * 127 // side], -1)
+    for c in range(clips):
+        video = np.repeat(base[None].astype(np.uint8), frames, 0)
+        for t in range(frames):
+            x = (c * 13 + t * 5) % (side - 40)
+            video[t, 60:100, x : x + 40] = (255 - 7 * c) % 256
+        name = f"clip{c:03d}.mp4"
+        write_video(folder / name, video, fps=15, crf=23)
+        rows.append(
+            {
+                "path": name,
+                "labels": {"plausible": 1},
+                "events": [],
+                "split": "train",
+                "group": name,
+                "fps": 15,
+                "num_frames": frames,
+            }
+        )
+    write_manifest(folder / "manifest.jsonl", rows)
+    return folder / "manifest.jsonl"
+
+
+def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
+    """Training windows per second, after the first batch (worker start-up excluded)."""
+    dm = ClipDataModule(
+        [str(manifest)],
+        window={"num_frames": 16},
+        size=64,
+        augment={},
+        batch_size=batch,
+        num_workers=workers,
+        backend=backend,
+        epoch_size=batch * (batches + 1),
+    )
+    dm.setup("fit")
+    it = iter(dm.train_dataloader())
+    next(it)
+    t0 = time.perf_counter()
+    n = 0
+    for b in it:
+        n += len(b["video"])
+    return n / (time.perf_counter() - t0)
+
+
+class StandIn3D(nn.Module):
+    """About a million parameters; keeps full temporal resolution. `(B, 3, T, H, W)` -> `(B, 8)`."""
+
+    def __init__(self):
+        super().__init__()
+        chans = [3, 32, 64, 128, 160]
+        layers = []
+        for a, b in zip(chans, chans[1:], strict=False):
+            layers += [
+                nn.Conv3d(a, b, 3, stride=(1, 2, 2), padding=1),
+                nn.BatchNorm3d(b),
+                nn.ReLU(inplace=True),
+            ]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(chans[-1], 8)
+
+    def forward(self, x):
+        return self.head(self.features(x).mean(dim=(2, 3, 4)))
+
+
+def model_rate(batch: int, steps: int) -> tuple[float, int]:
+    """Training steps of the stand-in, in clips per second, on random input."""
+    model = StandIn3D()
+    opt = torch.optim.AdamW(model.parameters(), 1e-3)
+    x = torch.randn(batch, 3, 16, 64, 64)
+    y = torch.rand(batch, 8)
+    for i in range(steps + 1):
+        if i == 1:
+            t0 = time.perf_counter()
+        loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    params = sum(p.numel() for p in model.parameters())
+    return batch * steps / (time.perf_counter() - t0), params
+
+
+def together_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
+    """Loading and the stand-in's training step in one loop, clips per second."""
+    dm = ClipDataModule(
+        [str(manifest)],
+        window={"num_frames": 16},
+        size=64,
+        augment={},
+        batch_size=batch,
+        num_workers=workers,
+        backend=backend,
+        epoch_size=batch * (batches + 1),
+    )
+    dm.setup("fit")
+    model = StandIn3D()
+    opt = torch.optim.AdamW(model.parameters(), 1e-3)
+    it = iter(dm.train_dataloader())
+    next(it)
+    t0 = time.perf_counter()
+    n = 0
+    for b in it:
+        loss = model(b["video"]).square().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        n += len(b["video"])
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="bench/loading.json")
+    ap.add_argument("--data", default="bench/data", help="where the test clips are kept")
+    ap.add_argument("--batches", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=16)
+    args = ap.parse_args()
+    data = Path(args.data)
+    sets = {
+        "96x96 synthetic": synth_set(data / "synth96", 40),
+        "256x256 H.264": large_set(data / "large256", 48),
+    }
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    rows = []
+    for name, manifest in sets.items():
+        for backend in available_backends():
+            for workers in (0, 1, 2):
+                rate = loader_rate(manifest, backend, workers, args.batches, args.batch)
+                rows.append(
+                    {
+                        "set": name,
+                        "backend": backend,
+                        "workers": workers,
+                        "clips_per_s": round(rate, 1),
+                    }
+                )
+                print(f"{name:16} {backend:7} workers={workers}: {rate:7.1f} clips/s", flush=True)
+    step, params = model_rate(args.batch, 10)
+    best = max((r for r in rows if r["set"] == "96x96 synthetic"), key=lambda r: r["clips_per_s"])
+    both = together_rate(sets["96x96 synthetic"], best["backend"], 2, args.batches, args.batch)
+    result = {
+        "benchmark": "loading",
+        "cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "window": "16 frames, stride 1, random start, crop+resize to 64x64, augment, normalise",
+        "batch": args.batch,
+        "loading": rows,
+        "model_step": {
+            "model": f"stand-in 3D CNN, {params / 1e6:.2f} M parameters",
+            "clips_per_s": round(step, 1),
+        },
+        "loading_and_step_2_workers": {"backend": best["backend"], "clips_per_s": round(both, 1)},
+        "bottleneck": "model step" if step < best["clips_per_s"] else "loading",
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\n{'set':16} {'backend':8} {'workers':>7} {'clips/s':>8}")
+    for r in rows:
+        print(f"{r['set']:16} {r['backend']:8} {r['workers']:>7} {r['clips_per_s']:>8}")
+    print(f"model step alone ({params / 1e6:.2f} M params): {step:.1f} clips/s")
+    print(f"loading + step, 2 workers, {best['backend']}: {both:.1f} clips/s")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""One DataModule over the generator's manifest and every public layout; bad files; sampling."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from judge.data.datamodule import ClipDataModule
+from judge.data.dataset import BadClipError
+from judge.io.manifest import write_manifest
+from judge.io.writer import write_video
+from judge.sources import from_csv, from_intphys, from_labelled_folder, from_real_footage
+from judge.synth.config import SynthConfig
+from judge.synth.runner import generate
+
+WINDOW = {"num_frames": 8, "stride": 1}
+
+
+def _video(path: Path, frames: int = 12, side: int = 32, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_video(path, rng.integers(0, 255, (frames, side, side, 3), dtype=np.uint8), fps=12)
+    return path
+
+
+def _split_all(rows: list[dict], split: str = "train") -> list[dict]:
+    return [{**r, "split": split} for r in rows]
+
+
+@pytest.fixture(scope="module")
+def manifests(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("sources")
+    out = {}
+    cfg = SynthConfig.from_dict(
+        {
+            "render": {"sizes": [[64, 64]], "num_frames": [16], "shadow_size": 512},
+            "artifacts": {"min_visible_px": 12},
+        }
+    )
+    generate(cfg, root / "synth", 3, seed=0)
+    out["synth"] = root / "synth" / "manifest.jsonl"
+    for i, label in enumerate(["plausible", "implausible"]):
+        _video(root / "folder" / label / f"{label}.mp4", seed=i)
+    for i in range(2):
+        _video(root / "csv" / "videos" / f"v{i}.mp4", seed=10 + i)
+    (root / "csv" / "labels.csv").write_text(
+        "videopath,caption,sa,pc\nv0.mp4,a ball,1,1\nv1.mp4,a cup,1,0\n"
+    )
+    for kind in ("possible", "impossible"):
+        _video(root / "intphys" / "scene1" / kind / f"{kind}.mp4", seed=20)
+    _video(root / "real" / "street.mp4", frames=20, seed=30)
+    adapters = {
+        "folder": lambda m: from_labelled_folder(root / "folder", m),
+        "csv": lambda m: from_csv(
+            root / "csv" / "labels.csv", m, video_root=root / "csv" / "videos"
+        ),
+        "intphys": lambda m: from_intphys(root / "intphys", m),
+        "real": lambda m: from_real_footage(root / "real", m),
+    }
+    for name, adapter in adapters.items():
+        manifest = root / name / "manifest.jsonl"
+        write_manifest(manifest, _split_all(list(adapter(manifest))))
+        out[name] = manifest
+    return out
+
+
+def _module(manifests: list, **kw) -> ClipDataModule:
+    args = {"window": WINDOW, "size": 32, "batch_size": 4, "augment": {}, **kw}
+    dm = ClipDataModule(manifests, **args)
+    dm.setup("fit")
+    return dm
+
+
+def test_generator_and_every_public_layout_load_through_one_datamodule(manifests):
+    dm = _module([str(p) for p in manifests.values()], balanced=True)
+    ds = dm.datasets["train"]
+    sources = Counter(item.row.get("source", "?") for item in ds.items)
+    assert {"synthetic/mujoco", "intphys", "real"} <= set(sources)
+    assert sum(len(d) for d in dm.datasets.values()) == sum(
+        len(p.read_text().splitlines()) for p in manifests.values()
+    )
+    for i in range(len(ds)):  # every clip of every layout decodes into a window
+        sample = ds[i]
+        assert sample["video"].shape == (3, 8, 32, 32) and sample["skipped"] == 0
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["video"].shape == (4, 3, 8, 32, 32) and batch["video"].dtype == torch.float32
+    assert batch["labels"].shape == (4, 7) and batch["label_mask"].dtype == torch.bool
+    assert batch["onset"].shape == (4, 8)
+
+
+def test_public_labels_reach_the_targets(manifests):
+    dm = _module([str(manifests["folder"]), str(manifests["real"])])
+    by_name = {Path(it.path).stem: i for i, it in enumerate(dm.datasets["train"].items)}
+    implausible = dm.datasets["train"][by_name["implausible"]]
+    street = dm.datasets["train"][by_name["street"]]
+    assert not implausible["label_mask"].any()  # only `plausible` is known
+    assert street["plausible"] == 1 and street["plausible_mask"]
+
+
+def test_synthetic_targets_match_the_events(manifests):
+    dm = _module([str(manifests["synth"])])
+    for split, ds in dm.datasets.items():
+        for i, item in enumerate(ds.items):
+            sample = ds.load(i, None)
+            idx = sample["frames"].numpy()
+            for ev in item.row["events"]:
+                straddles = idx[0] < ev["frame"] <= idx[-1]
+                k = dm.label_names.index(ev["type"])
+                if straddles:
+                    assert sample["labels"][k] == 1 and sample["plausible"] == 0, (split, item.path)
+
+
+def test_workers_and_persistent_workers(manifests):
+    dm = _module([str(manifests["synth"])], num_workers=2, epoch_size=8)
+    loader = dm.train_dataloader()
+    assert loader.persistent_workers
+    for _ in range(2):  # two epochs over the same workers
+        seen = sum(len(b["video"]) for b in loader)
+        assert seen == 8
+
+
+BAD = {
+    "corrupt.mp4": lambda p: p.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 4),
+    "truncated.mp4": None,
+    "empty.mp4": lambda p: p.write_bytes(b""),
+    "notes.mp4": lambda p: p.write_text("not a video\n"),
+    "short.mp4": lambda p: _video(p, frames=3),
+}
+
+
+@pytest.fixture
+def bad_manifest(tmp_path, manifests) -> tuple[Path, int]:
+    good = _video(tmp_path / "good.mp4")
+    whole = (tmp_path / "good.mp4").read_bytes()
+    for name, make in BAD.items():
+        p = tmp_path / name
+        if make is None:
+            p.write_bytes(whole[: len(whole) // 3])
+        else:
+            make(p)
+    names = [good.name, *BAD, "missing.mp4"]
+    rows = [{"path": n, "labels": {"plausible": 1}, "split": "train", "group": n} for n in names]
+    write_manifest(tmp_path / "manifest.jsonl", rows)
+    return tmp_path / "manifest.jsonl", len(names) - 1
+
+
+def test_bad_files_are_skipped_and_counted(bad_manifest, caplog):
+    manifest, n_bad = bad_manifest
+    dm = _module([str(manifest)], batch_size=1, on_error="skip")
+    ds = dm.datasets["train"]
+    with caplog.at_level(logging.WARNING):
+        samples = [ds[i] for i in range(len(ds))]
+    assert all(Path(s["path"]).name == "good.mp4" for s in samples)
+    assert sum(s["skipped"] for s in samples) == n_bad  # each bad file counted once
+    for name in [*BAD, "missing.mp4"]:
+        assert any(name in r.getMessage() for r in caplog.records), name
+    reasons = " ".join(ds.bad.values())
+    assert "too short" in reasons and "not found" in reasons
+
+
+@pytest.mark.parametrize("name", [*BAD, "missing.mp4"])
+def test_bad_file_stops_the_run_when_asked(bad_manifest, name):
+    manifest, _ = bad_manifest
+    dm = _module([str(manifest)], on_error="raise")
+    ds = dm.datasets["train"]
+    i = next(i for i, it in enumerate(ds.items) if it.path.name == name)
+    with pytest.raises(BadClipError, match=name):
+        ds[i]
+
+
+def test_a_hanging_decode_is_bounded(bad_manifest, monkeypatch):
+    import judge.io.video as video
+
+    manifest, _ = bad_manifest
+    real = video.open_video
+
+    def slow(path, backend="auto"):
+        time.sleep(5)
+        return real(path, backend)
+
+    monkeypatch.setattr(video, "open_video", slow)
+    dm = _module([str(manifest)], decode_timeout=0.2, on_error="raise")
+    t0 = time.perf_counter()
+    with pytest.raises(BadClipError, match="did not finish within 0.2 s"):
+        dm.datasets["train"][0]
+    assert time.perf_counter() - t0 < 2
+
+
+def test_mixture_weights_and_class_balance(manifests):
+    dm = _module(
+        [
+            {"path": str(manifests["synth"]), "weight": 0.25},
+            {"path": str(manifests["real"]), "weight": 0.75},
+        ],
+        epoch_size=4000,
+    )
+    sampler = dm.train_dataloader().sampler
+    drawn = [dm.datasets["train"].items[i].row.get("source") for i in sampler]
+    share = Counter(drawn)["real"] / len(drawn)
+    assert abs(share - 0.75) < 0.04  # one real clip drawn as often as all synthetic ones x3
+    balanced = _module([str(manifests["synth"])], balanced=True, epoch_size=4000)
+    from judge.data.samplers import clip_class
+
+    rows = [it.row for it in balanced.datasets["train"].items]
+    counts = Counter(clip_class(rows[i]) for i in balanced.train_dataloader().sampler)
+    assert max(counts.values()) / min(counts.values()) < 1.35
+
+
+def test_weighted_sampler_splits_across_ddp_ranks(manifests):
+    from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
+
+    dm = _module([str(manifests["synth"]), str(manifests["real"])], epoch_size=64)
+    sampler = dm.train_dataloader().sampler
+
+    def draw(wrapper=None):
+        sampler.generator.manual_seed(0)  # each DDP process holds the same seeded sampler
+        return list(wrapper if wrapper is not None else sampler)
+
+    ranks = [
+        draw(DistributedSamplerWrapper(sampler, num_replicas=2, rank=r, shuffle=False))
+        for r in range(2)
+    ]
+    assert len(ranks[0]) == len(ranks[1]) == 32
+    assert Counter(ranks[0] + ranks[1]) == Counter(draw())  # together, exactly one epoch
