@@ -8,7 +8,7 @@ STAMP = $(VENV)/.installed
 MUJOCO_GL ?= egl
 export MUJOCO_GL
 
-.PHONY: install test test-all lint synth demo bench-synth clean
+.PHONY: install test test-all lint synth demo bench-synth bench-loading clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ demo: $(STAMP)
 
 bench-synth: $(STAMP)
 	$(PY) scripts/bench_synth.py
+
+bench-loading: $(STAMP)
+	$(PY) scripts/bench_loading.py
 
 # Removes caches and build metadata; leaves $(VENV) and data/generated/ alone.
 clean:

@@ -386,3 +386,15 @@ def test_decord_reader_modes(clips):
         # The recorded version is the version of the decoder that made the frames.
         assert reader.backend_version == (av.__version__ if mode == "pyav" else decord.__version__)
         reader.close()
+
+
+def test_packet_index_is_cached_but_follows_a_rewritten_file(tmp_path):
+    from judge.io.pyav_reader import scan_packets
+    from judge.io.writer import write_video
+
+    path = tmp_path / "clip.mp4"
+    write_video(path, np.zeros((20, 32, 32, 3), np.uint8), fps=10)
+    first = scan_packets(path)
+    assert scan_packets(path) is first  # second visit: no demux pass
+    write_video(path, np.zeros((30, 32, 32, 3), np.uint8), fps=10)
+    assert len(scan_packets(path).pts) == 30
