@@ -67,8 +67,8 @@ def large_set(folder: Path, clips: int, side: int = 256, frames: int = 32) -> Pa
     return folder / "manifest.jsonl"
 
 
-def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
-    """Training windows per second, after the first batch (worker start-up excluded)."""
+def train_loader(manifest: Path, backend: str, workers: int, batches: int, batch: int):
+    """The training DataLoader of the default data config, for `batches + 1` batches."""
     dm = ClipDataModule(
         [str(manifest)],
         window={"num_frames": 16},
@@ -80,7 +80,12 @@ def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch:
         epoch_size=batch * (batches + 1),
     )
     dm.setup("fit")
-    it = iter(dm.train_dataloader())
+    return dm.train_dataloader()
+
+
+def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
+    """Training windows per second, after the first batch (worker start-up excluded)."""
+    it = iter(train_loader(manifest, backend, workers, batches, batch))
     next(it)
     t0 = time.perf_counter()
     n = 0
@@ -128,20 +133,9 @@ def model_rate(batch: int, steps: int) -> tuple[float, int]:
 
 def together_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
     """Loading and the stand-in's training step in one loop, clips per second."""
-    dm = ClipDataModule(
-        [str(manifest)],
-        window={"num_frames": 16},
-        size=64,
-        augment={},
-        batch_size=batch,
-        num_workers=workers,
-        backend=backend,
-        epoch_size=batch * (batches + 1),
-    )
-    dm.setup("fit")
     model = StandIn3D()
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
-    it = iter(dm.train_dataloader())
+    it = iter(train_loader(manifest, backend, workers, batches, batch))
     next(it)
     t0 = time.perf_counter()
     n = 0
