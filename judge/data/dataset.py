@@ -38,7 +38,7 @@ class ClipDataset(Dataset):
         video float32 `(3, T, S, S)`; labels float32 `(L,)`; label_mask bool `(L,)`;
         plausible float32 `()`; plausible_mask bool `()`; onset float32 `(T,)`;
         onset_mask bool `()`; frames int64 `(T,)` source frame indices; index int;
-        path str; skipped int (bad files passed over to produce this sample).
+        path str; group str (matched twins share it); skipped int (bad files passed over).
     `train=True` draws a random window and augments it; otherwise the centre window as is.
     """
 
@@ -114,7 +114,9 @@ class ClipDataset(Dataset):
         ]
         video = self.transform(frames, rng, keep_boxes=boxes)
         out = {k: torch.as_tensor(v) for k, v in targets.items()}
-        out.update(video=video, frames=torch.as_tensor(idx), index=j, path=str(item.path))
+        group = item.row.get("group", str(item.path))
+        out.update(video=video, frames=torch.as_tensor(idx), index=j, path=str(item.path),
+                   group=group)
         return out
 
 

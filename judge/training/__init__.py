@@ -1,0 +1,1 @@
+"""Training the judge: losses, metrics, the LightningModule and the Hydra entry points."""
