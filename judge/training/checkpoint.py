@@ -1,0 +1,18 @@
+"""What a checkpoint says about itself, so scoring can load it without Hydra or Lightning."""
+
+from __future__ import annotations
+
+import judge
+
+
+def describe(module) -> dict:
+    """Plain data (JSON-able) for `checkpoint["judge"]`: labels, model config, input, decoder."""
+    model_config = getattr(module.model, "config", None)
+    return {
+        "format": 1,
+        "judge_version": judge.__version__,
+        "labels": list(module.label_names),
+        "model": dict(model_config) if model_config is not None else None,
+        "input": dict(module.hparams.get("input_spec") or {}),
+        "decoder": dict(module.hparams.get("decoder") or {}),
+    }
