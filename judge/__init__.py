@@ -7,6 +7,13 @@ names are resolved lazily through ``__getattr__``.
 
 from __future__ import annotations
 
+import os
+
+# OpenMP threads that spin while waiting made torch 15x slower on a 2-vCPU machine (a tiny3d
+# step: 1.5 s spinning, 0.1 s passive), and starved the video decoder next to them. Set before
+# torch loads; an explicit OMP_WAIT_POLICY in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__"]

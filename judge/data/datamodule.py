@@ -35,6 +35,7 @@ class ClipDataModule(L.LightningDataModule):
         epoch_size: training samples per epoch (default: the training set's size).
         on_error: "skip" bad files (counted per batch as `skipped`) or "raise".
         split_seed: splits rows that carry none, by group (`judge.io.manifest_ops`).
+        test_all_splits: every row is a test clip (evaluating a whole manifest).
     """
 
     def __init__(
@@ -55,9 +56,11 @@ class ClipDataModule(L.LightningDataModule):
         on_error: str = "skip",
         split_seed: int = 0,
         seed: int = 0,
+        test_all_splits: bool = False,
     ):
         super().__init__()
-        self.sources = [m if isinstance(m, dict) else {"path": m} for m in manifests]
+        # Entries are paths or mappings (dicts, or Hydra's DictConfig when instantiated).
+        self.sources = [{**m} if hasattr(m, "items") else {"path": str(m)} for m in manifests]
         if not self.sources:
             raise ValueError("data.manifests is empty")
         self.label_names = tuple(labels or ARTIFACT_LABELS)
@@ -71,6 +74,7 @@ class ClipDataModule(L.LightningDataModule):
         self.backend = resolve_backend(backend)
         self.decode_timeout, self.on_error = decode_timeout, on_error
         self.split_seed, self.seed = split_seed, seed
+        self.test_all_splits = test_all_splits
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
 
@@ -92,7 +96,8 @@ class ClipDataModule(L.LightningDataModule):
 
                 rows = split_by_group(rows, seed=self.split_seed)
             for r in rows:
-                per_split[r["split"]].append((s, Item(resolve_path(manifest, r["path"]), r)))
+                split = "test" if self.test_all_splits else r["split"]
+                per_split[split].append((s, Item(resolve_path(manifest, r["path"]), r)))
         for split, members in per_split.items():
             train = split == "train"
             self.datasets[split] = ClipDataset(
@@ -114,6 +119,11 @@ class ClipDataModule(L.LightningDataModule):
                 self.balanced,
             )
         log.info("clips per split: %s", {k: len(v) for k, v in self.datasets.items()})
+
+    def has_split(self, split: str) -> bool:
+        """Whether any clip falls in this split (sets the module up if needed)."""
+        self.setup()
+        return len(self.datasets[split]) > 0
 
     def _loader(self, split: str, sampler=None, shuffle: bool = False) -> DataLoader:
         return DataLoader(

@@ -15,4 +15,13 @@ def describe(module) -> dict:
         "model": dict(model_config) if model_config is not None else None,
         "input": dict(module.hparams.get("input_spec") or {}),
         "decoder": dict(module.hparams.get("decoder") or {}),
+        "wandb_id": _wandb_id(module),
     }
+
+
+def _wandb_id(module) -> str | None:
+    """The W&B run id, so that resuming from this checkpoint continues the same run."""
+    for logger in getattr(module, "loggers", []) or []:
+        if type(logger).__name__ == "WandbLogger":
+            return str(logger.version)
+    return None

@@ -155,11 +155,22 @@ class JudgeModule(L.LightningModule):
         opt = self.optimizer_factory(params=self.parameters())
         if self.scheduler_factory is None:
             return opt
-        sched = self.scheduler_factory(optimizer=opt)
+        sched = self._scheduler(opt)
         return {
             "optimizer": opt,
             "lr_scheduler": {"scheduler": sched, "interval": self.hparams.scheduler_interval},
         }
+
+    def _scheduler(self, opt):
+        """Build the scheduler, giving it the run's length where it asks for one (OneCycleLR's
+        `total_steps`, CosineAnnealingLR's `T_max`): only the trainer knows it."""
+        steps = max(1, int(self.trainer.estimated_stepping_batches))
+        for extra in ({"total_steps": steps}, {"T_max": steps}):
+            try:
+                return self.scheduler_factory(optimizer=opt, **extra)
+            except TypeError:  # this scheduler takes no such argument
+                continue
+        return self.scheduler_factory(optimizer=opt)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Make the checkpoint describe itself: enough to rebuild and use the judge without

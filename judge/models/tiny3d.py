@@ -1,0 +1,126 @@
+"""Tiny3D: a ~0.9 M parameter 3D CNN for CPU training, tests, and one-frame artifacts.
+
+The artifacts this judge looks for are often a single frame long (a teleport is a jump between
+two consecutive frames), so the design keeps time intact from input to output:
+
+- the input is the frames plus their temporal differences (6 channels): a jump is a large
+  difference at exactly one time step, which the first layer sees directly instead of having to
+  learn to subtract frames;
+- every convolution has kernel 3 in time with padding 1 and stride 1 in time: downsampling is
+  spatial only (stride `(1, 2, 2)`), so the output has one feature vector per input frame;
+- per-frame features are max-pooled over space (an artifact is local: a small object's jump
+  should not be diluted by the size of the frame) and the clip feature is max-pooled over time
+  (a one-frame event must not be averaged away; see `pooling.pool_time`).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from judge.models.pooling import check_pool_options, clip_channels, pool_feature_map
+
+# Channels of the stem and the three stages at width 1.0.
+BASE_CHANNELS = (16, 32, 64, 128)
+
+
+def frame_differences(x: torch.Tensor) -> torch.Tensor:
+    """`(B, C, T, H, W)` -> `(B, C, T, H, W)` with `d[:, :, t] = x[:, :, t] - x[:, :, t - 1]`.
+
+    Padded with zeros at t = 0, so the difference lands on the frame that first shows a change,
+    the same convention as a manifest event's `frame` (the first frame showing the artifact).
+    """
+    d = x[:, :, 1:] - x[:, :, :-1]
+    return F.pad(d, (0, 0, 0, 0, 1, 0))
+
+
+def conv_bn_act(cin: int, cout: int, kernel, stride, padding, act: bool = True) -> nn.Sequential:
+    """Conv3d (no bias: BatchNorm has one) + BatchNorm3d (+ ReLU)."""
+    layers = [
+        nn.Conv3d(cin, cout, kernel, stride=stride, padding=padding, bias=False),
+        nn.BatchNorm3d(cout),
+    ]
+    if act:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class ResBlock3d(nn.Module):
+    """Two 3x3x3 convolutions with a residual; the first halves H and W (never T).
+
+    `(B, cin, T, H, W)` -> `(B, cout, T, ceil(H/2), ceil(W/2))`.
+    """
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        stride = (1, 2, 2)
+        self.conv1 = conv_bn_act(cin, cout, 3, stride, 1)
+        self.conv2 = conv_bn_act(cout, cout, 3, 1, 1, act=False)
+        self.shortcut = conv_bn_act(cin, cout, 1, stride, 0, act=False)
+        self.act = nn.ReLU(inplace=True)
+        # No "zero-init residual" here: every block's shortcut is a strided 1x1x1 projection,
+        # so zeroing the residual branch would start the net as a stack of 1x1 convolutions
+        # that see neither neighbouring frames nor pixels; measured on the synthetic teleport
+        # test it cut held-out AUROC from ~1.0 to ~0.8 at the same number of steps.
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.conv2(self.conv1(x)) + self.shortcut(x))
+
+
+class Tiny3D(nn.Module):
+    """Small 3D CNN that keeps the temporal resolution of its input.
+
+    Args:
+        width: channel multiplier on `BASE_CHANNELS` (1.0 gives 890,240 parameters with
+            `diff_input=True`).
+        diff_input: feed frames and frame differences (6 channels) instead of frames alone.
+        in_channels: colour channels of a frame (3).
+        spatial_pool: "max" (default) or "mean" over H', W' for the per-frame features.
+        clip_pool: "max" (default), "mean" or "maxmean" over time for the clip feature.
+
+    Input `(B, 3, T, H, W)`, any T >= 1 and H, W >= 1 (H, W are divided by 16, rounding up).
+    Returns per-frame features `(B, C, T)` and a clip feature `(B, C)` (`(B, 2C)` for
+    "maxmean"), C = `out_channels`; `temporal_stride` is 1.
+    """
+
+    temporal_stride = 1
+
+    def __init__(
+        self,
+        width: float = 1.0,
+        diff_input: bool = True,
+        in_channels: int = 3,
+        spatial_pool: str = "max",
+        clip_pool: str = "max",
+    ) -> None:
+        super().__init__()
+        if width <= 0:
+            raise ValueError(f"width must be positive, got {width}")
+        check_pool_options(spatial_pool, clip_pool)
+        self.diff_input = diff_input
+        self.in_channels = in_channels
+        self.spatial_pool = spatial_pool
+        self.clip_pool = clip_pool
+        c0, c1, c2, c3 = (max(4, round(c * width)) for c in BASE_CHANNELS)
+        cin = 2 * in_channels if diff_input else in_channels
+        # 5x5 in space for a wider first view; 3 in time: the stem already compares each frame
+        # (and its difference) with its neighbours.
+        self.stem = conv_bn_act(cin, c0, (3, 5, 5), (1, 2, 2), (1, 2, 2))
+        self.stages = nn.Sequential(ResBlock3d(c0, c1), ResBlock3d(c1, c2), ResBlock3d(c2, c3))
+        self.out_channels = c3
+        self.clip_channels = clip_channels(c3, clip_pool)
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """`(B, 3, T, H, W)` -> `(B, C, T, ceil(H/16), ceil(W/16))`."""
+        if x.ndim != 5 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"Tiny3D expects (B, {self.in_channels}, T, H, W), got {tuple(x.shape)}"
+            )
+        if self.diff_input:
+            x = torch.cat([x, frame_differences(x)], dim=1)
+        return self.stages(self.stem(x))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(B, 3, T, H, W)` -> (per-frame `(B, C, T)`, clip `(B, C)`)."""
+        return pool_feature_map(self.feature_map(x), self.spatial_pool, self.clip_pool)
