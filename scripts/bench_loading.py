@@ -4,16 +4,19 @@
 
 For 96x96 clips from the synthetic generator and 256x256 H.264 clips, with decord and PyAV,
 and 0, 1 and 2 DataLoader workers, it times the training pipeline (random window, decode,
-crop, resize to 64, augment, normalise, collate). It then times a training step of a small
-3D CNN (about a million parameters, a stand-in until the judge's own tiny model exists) and
-both together, to show which one limits a training step on this machine.
+crop, resize to 64, augment, normalise, collate). It then times a training step of the tiny3d
+judge and both together, to show which one limits a training step on this machine.
 """
 
+# ruff: noqa: E402 - the environment must be set before torch is imported
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see judge/__init__.py: spinning waits
 
 import argparse
 import json
-import os
 import platform
 import time
 from pathlib import Path
@@ -26,6 +29,7 @@ from judge.data.datamodule import ClipDataModule
 from judge.io.manifest import write_manifest
 from judge.io.video import available_backends
 from judge.io.writer import write_video
+from judge.models import build_model
 
 
 def synth_set(folder: Path, scenes: int) -> Path:
@@ -94,36 +98,16 @@ def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch:
     return n / (time.perf_counter() - t0)
 
 
-class StandIn3D(nn.Module):
-    """About a million parameters; keeps full temporal resolution. `(B, 3, T, H, W)` -> `(B, 8)`."""
-
-    def __init__(self):
-        super().__init__()
-        chans = [3, 32, 64, 128, 160]
-        layers = []
-        for a, b in zip(chans, chans[1:], strict=False):
-            layers += [
-                nn.Conv3d(a, b, 3, stride=(1, 2, 2), padding=1),
-                nn.BatchNorm3d(b),
-                nn.ReLU(inplace=True),
-            ]
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(chans[-1], 8)
-
-    def forward(self, x):
-        return self.head(self.features(x).mean(dim=(2, 3, 4)))
-
-
 def model_rate(batch: int, steps: int) -> tuple[float, int]:
-    """Training steps of the stand-in, in clips per second, on random input."""
-    model = StandIn3D()
+    """Training steps of tiny3d, in clips per second, on random input."""
+    model = build_model("tiny3d", num_labels=7)
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
     x = torch.randn(batch, 3, 16, 64, 64)
     y = torch.rand(batch, 8)
     for i in range(steps + 1):
         if i == 1:
             t0 = time.perf_counter()
-        loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
+        loss = nn.functional.binary_cross_entropy_with_logits(model(x)["labels"], y[:, :7])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -132,15 +116,15 @@ def model_rate(batch: int, steps: int) -> tuple[float, int]:
 
 
 def together_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
-    """Loading and the stand-in's training step in one loop, clips per second."""
-    model = StandIn3D()
+    """Loading and tiny3d's training step in one loop, clips per second."""
+    model = build_model("tiny3d", num_labels=7)
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
     it = iter(train_loader(manifest, backend, workers, batches, batch))
     next(it)
     t0 = time.perf_counter()
     n = 0
     for b in it:
-        loss = model(b["video"]).square().mean()
+        loss = model(b["video"])["labels"].square().mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -187,7 +171,7 @@ def main() -> None:
         "batch": args.batch,
         "loading": rows,
         "model_step": {
-            "model": f"stand-in 3D CNN, {params / 1e6:.2f} M parameters",
+            "model": f"tiny3d, {params / 1e6:.2f} M parameters",
             "clips_per_s": round(step, 1),
         },
         "loading_and_step_2_workers": {"backend": best["backend"], "clips_per_s": round(both, 1)},
@@ -198,7 +182,7 @@ def main() -> None:
     print(f"\n{'set':16} {'backend':8} {'workers':>7} {'clips/s':>8}")
     for r in rows:
         print(f"{r['set']:16} {r['backend']:8} {r['workers']:>7} {r['clips_per_s']:>8}")
-    print(f"model step alone ({params / 1e6:.2f} M params): {step:.1f} clips/s")
+    print(f"tiny3d training step alone ({params / 1e6:.2f} M params): {step:.1f} clips/s")
     print(f"loading + step, 2 workers, {best['backend']}: {both:.1f} clips/s")
     print(f"wrote {args.out}")
 
