@@ -101,3 +101,84 @@ def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path
     )
     results = evaluate(ecfg)
     assert "test/loss" in results and "test/plausible/auroc" in results
+
+
+def _tiny_train_cfg(tmp_path, *extra):
+    cfg = _compose(
+        "train",
+        [
+            "experiment=cpu_tiny",
+            f"paths.log_dir={tmp_path / 'logs'}",
+            f"paths.data_dir={tmp_path / 'data'}",
+            "synth_if_missing.num_scenes=3",
+            "synth_if_missing.num_workers=0",
+            "+synth_if_missing.synth.render.sizes=[[64,64]]",
+            "+synth_if_missing.synth.render.num_frames=[16]",
+            "data.window.num_frames=8",
+            "data.size=32",
+            "data.batch_size=4",
+            "data.num_workers=0",
+            "++trainer.limit_train_batches=2",
+            "++trainer.limit_val_batches=1",
+            "test=false",
+            *extra,
+        ],
+    )
+    with open_dict(cfg):
+        run = (
+            tmp_path
+            / "logs"
+            / "cpu_tiny"
+            / "runs"
+            / f"run{len(list((tmp_path).glob('logs/cpu_tiny/runs/*')))}"
+        )
+        cfg.paths.output_dir = str(run)
+        cfg.callbacks.model_checkpoint.dirpath = str(run / "checkpoints")
+    return cfg
+
+
+def test_ckpt_path_last_resumes_the_newest_run(tmp_path):
+    from judge.training.train import train
+
+    # No scheduler: OneCycleLR is sized for the first run's length, so a resume that extends
+    # max_epochs would step past its end (resuming with the same settings is fine).
+    train(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1", "model.scheduler=null"))
+    first = torch.load(
+        next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt")),
+        map_location="cpu",
+        weights_only=True,
+    )
+    assert first["global_step"] == 2
+    train(
+        _tiny_train_cfg(
+            tmp_path,
+            "logger=none",
+            "trainer.max_epochs=2",
+            "ckpt_path=last",
+            "model.scheduler=null",
+        )
+    )
+    lasts = sorted(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt"))
+    resumed = torch.load(lasts[-1], map_location="cpu", weights_only=True)
+    # It went on from step 2 for one more epoch, rather than starting over.
+    assert resumed["global_step"] == 4 and resumed["epoch"] == first["epoch"] + 1
+
+
+def test_wandb_logs_offline_by_default(tmp_path, monkeypatch):
+    from judge.training.train import train
+
+    monkeypatch.setenv(
+        "WANDB_MODE", "offline"
+    )  # the tests disable W&B; a user's default is offline
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    cfg = _tiny_train_cfg(tmp_path, "trainer.max_epochs=1")
+    assert cfg.logger.wandb.offline is True
+    train(cfg)
+    runs = list(tmp_path.glob("logs/cpu_tiny/runs/*/wandb/offline-run-*"))
+    assert runs, "no offline W&B run folder"
+    meta = torch.load(
+        next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt")),
+        map_location="cpu",
+        weights_only=True,
+    )["judge"]
+    assert meta["wandb_id"] and meta["wandb_id"] in runs[0].name
