@@ -57,35 +57,10 @@ def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path
     from judge.training.train import train
 
     data = tmp_path / "data"
-    cfg = _compose(
-        "train",
-        [
-            "experiment=cpu_tiny",
-            f"paths.log_dir={tmp_path / 'logs'}",
-            f"paths.data_dir={data}",
-            "synth_if_missing.num_scenes=4",
-            "synth_if_missing.num_workers=0",
-            "+synth_if_missing.synth.render.sizes=[[64,64]]",
-            "+synth_if_missing.synth.render.num_frames=[16]",
-            "data.window.num_frames=8",
-            "data.size=32",
-            "data.batch_size=4",
-            "data.num_workers=0",
-            "logger=none",
-            "trainer.max_epochs=1",
-            "++trainer.limit_train_batches=2",
-            "++trainer.limit_val_batches=1",
-            "++trainer.limit_test_batches=1",
-            "test=false",
-        ],
-    )
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(tmp_path / "run")
-        cfg.callbacks.model_checkpoint.dirpath = str(tmp_path / "run" / "checkpoints")
-    metrics = train(cfg)
+    metrics = train(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1"))
     assert (data / "generated" / "cpu_tiny" / "manifest.jsonl").exists()  # rendered first
     assert "train/loss_epoch" in metrics
-    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    last = next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt"))
     meta = torch.load(last, map_location="cpu", weights_only=True)["judge"]
     assert meta["model"]["backbone"] == "tiny3d" and meta["input"]["num_frames"] == 8
 

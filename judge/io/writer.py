@@ -144,28 +144,14 @@ def write_video(
 
 
 def decode_video(path: str | os.PathLike[str]) -> np.ndarray:
-    """Decode every frame of a video's first video stream, in order.
+    """Decode every frame of a video's first video stream, in order (PyAV reader).
 
     Returns:
         uint8 ``(T, H, W, 3)`` RGB.
 
     Raises:
-        ValueError: the file cannot be opened or decoded, has no video stream or no frames;
-            the message names the file.
+        ValueError (``VideoReadError``): the file cannot be read; the message names it.
     """
-    path = Path(path)
-    out = []
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise ValueError(f"{path}: no video stream")
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                out.append(frame.to_ndarray(format="rgb24"))
-    except (av.FFmpegError, OSError) as e:
-        raise ValueError(f"{path}: cannot decode video: {e}") from e
-    if not out:
-        raise ValueError(f"{path}: no frames decoded")
-    if len({f.shape for f in out}) > 1:
-        raise ValueError(f"{path}: frame size changes mid-stream")
-    return np.stack(out)
+    from judge.io.video import read_frames
+
+    return read_frames(path, None, backend="pyav", timeout=None)[0]

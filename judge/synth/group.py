@@ -33,7 +33,6 @@ class Group:
     spec: SceneSpec
     clips: list[Clip]
     tags: list[str]
-    attempts: int
     failed: list[str]  # artifact kinds that could not be made visible in this scene
 
 
@@ -73,7 +72,7 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
                 else:
                     clips.append(clip)
             tags = [spec.hard_negative] if spec.hard_negative else []
-            return Group(spec, clips, tags, attempt + 1, failed)
+            return Group(spec, clips, tags, failed)
         finally:
             scene.close()
     raise AssertionError("unreachable")
