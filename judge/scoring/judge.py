@@ -1,0 +1,229 @@
+"""`Judge`: a trained judge for inference, loaded from a checkpoint or an exported folder.
+
+    from judge import Judge
+    j = Judge.load("runs/last.ckpt")            # or an exported folder; device: CUDA if any
+    for record in j.score(["clips/", "more/*.mp4", "set/manifest.jsonl"]):
+        print(record["path"], record["plausibility"], record["scores"])
+
+No Hydra, no Lightning: the model is rebuilt from the plain description the file carries, and
+loading never unpickles anything but tensors (see `loading.py`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Container, Iterable, Iterator
+
+import torch
+
+from judge.io.video import available_backends, resolve_backend
+from judge.scoring.aggregate import VideoScore, error_record
+from judge.scoring.loading import build_judge_model, read_judge
+from judge.scoring.stream import ReadOptions, WindowStream, worker_init
+from judge.scoring.windows import FITS
+
+
+class Judge:
+    """A judge model with its labels, input spec, temperatures and thresholds.
+
+    Attributes:
+        model: the `JudgeModel`, in eval mode on `device`.
+        labels: artifact labels, in the order of the model's label logits.
+        spec: input spec: `num_frames` (T), `stride`, `fps`, `size` (S), `mean`, `std`.
+        temperatures / thresholds: per-label (and "plausible") calibration, defaults 1.0 / 0.5.
+        description: the full description (the content of an exported `judge.json`).
+        name: `"<backbone>:<sha256 of the source checkpoint, 12 hex>"`, the records' `model`.
+    """
+
+    def __init__(self, model: torch.nn.Module, description: dict, device: str | torch.device):
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.description = description
+        self.labels: list[str] = list(description["labels"])
+        self.spec: dict = description["input"]
+        self.temperatures: dict[str, float] = {
+            k: float(v) for k, v in (description.get("temperatures") or {}).items()
+        }
+        self.thresholds: dict[str, float] = {
+            k: float(v) for k, v in (description.get("thresholds") or {}).items()
+        }
+        sha = (description.get("provenance") or {}).get("sha256") or "unknown"
+        self.name = f"{description['model'].get('backbone', 'model')}:{sha[:12]}"
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | None = None) -> Judge:
+        """Load a Lightning `.ckpt` (with `weights_only=True`) or an exported folder
+        (`model.safetensors` + `judge.json`). `device` defaults to CUDA when available.
+
+        Raises `loading.JudgeLoadError` naming the file, e.g. "refusing to unpickle ..." for a
+        checkpoint that holds anything but tensors and plain data.
+        """
+        weights, desc = read_judge(path)
+        model = build_judge_model(weights, desc, str(path))
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        return cls(model, desc, device)
+
+    def temperature(self, label: str) -> float:
+        return float(self.temperatures.get(label, 1.0))
+
+    def threshold(self, label: str) -> float:
+        return float(self.thresholds.get(label, 0.5))
+
+    @torch.inference_mode()
+    def predict(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Raw logits of normalised windows `(B, 3, T, S, S)`: `labels (B, L)`, `plausible (B,)`,
+        `frames (B, T)`, on the CPU."""
+        out = self.model(video.to(self.device, non_blocking=True))
+        return {k: v.float().cpu() for k, v in out.items()}
+
+    def score(
+        self,
+        inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        batch_size: int = 16,
+        num_workers: int = 2,
+        stride: int | None = None,
+        timeout: float | None = 60.0,
+        fit: str = "crop",
+        backend: str | None = None,
+        skip: Container[str] | None = None,
+        min_frames: int = 2,
+        prefetch: int = 2,
+    ) -> Iterator[dict]:
+        """Score videos; yields one record per video as it finishes (a generator).
+
+        Args:
+            inputs: video files, folders (recursive, by video extension), globs and manifest
+                `.jsonl` files, or an iterable of them; expanded lazily (`inputs.py`).
+            batch_size: windows per model call; windows of different videos share a batch.
+            num_workers: decoding processes (0 decodes in this process).
+            stride: model frames between window starts (default T // 2); the last window
+                ends at the video's last frame.
+            timeout: seconds one open or read of a file may take before it is an error.
+            fit: "crop" (centre square, as in training) or "pad" (whole frame, padded with
+                the mean colour) before resizing to S x S.
+            backend: video reader; default the one the judge was trained with, if installed.
+            skip: paths not to score (e.g. those already in an output file, for resume).
+            min_frames: videos with fewer frames are errors; shorter than one window (but not
+                than this) are padded by repeating their last frame.
+            prefetch: pieces each worker decodes ahead of the model.
+
+        Records (see `aggregate.py`): path, status "ok"|"error", error, plausibility (the min
+        over windows of P(plausible)), scores {label: p} (max over windows), onsets {label:
+        seconds or None}, windows, model, decoder {name, version}, logits {label, "plausible":
+        raw aggregated logits before temperature}, num_frames, fps. A bad file gives
+        status "error" and the run goes on. Records come in completion order, which is
+        deterministic for a given input and `num_workers` but not always the input order.
+        Memory stays flat over any number of videos: inputs are expanded lazily, and only the
+        pieces in flight (prefetch x workers) and the videos being scored are held.
+        """
+        # Checked here, not on the first next(): a typo fails at the call that made it.
+        if fit not in FITS:
+            raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        options = ReadOptions(
+            spec=self.spec,
+            hop=stride,
+            fit=fit,
+            backend=self._backend(backend),
+            timeout=timeout,
+            min_frames=min_frames,
+            piece_windows=batch_size,
+        )
+        loader = torch.utils.data.DataLoader(
+            WindowStream(inputs, options, skip),
+            batch_size=None,  # pieces are already stacks of windows
+            num_workers=num_workers,
+            prefetch_factor=prefetch if num_workers > 0 else None,
+            worker_init_fn=worker_init if num_workers > 0 else None,
+            pin_memory=self.device.type == "cuda",
+        )
+        return self._records(loader, batch_size)
+
+    def _records(self, loader, batch_size: int) -> Iterator[dict]:
+        running: dict[int, VideoScore] = {}
+        batch = _Batcher(batch_size)
+        pieces = iter(loader)
+        try:
+            for piece in pieces:
+                index = int(piece["index"])
+                if piece["error"] is not None:
+                    running.pop(index, None)  # a read that failed midway drops its windows
+                    yield error_record(piece["path"], piece["error"], self.name)
+                    continue
+                if int(piece["first"]) == 0:
+                    running[index] = VideoScore(
+                        piece["path"],
+                        int(piece["total"]),
+                        int(piece["num_frames"]),
+                        float(piece["fps"]),
+                        dict(piece["decoder"]),
+                    )
+                batch.add(index, piece["windows"], piece["frames"])
+                while batch.full():
+                    yield from self._run(batch.take(), running)
+            while batch.size:
+                yield from self._run(batch.take(), running)
+        finally:
+            del pieces  # shuts the workers down even when the caller stops early
+
+    def _run(self, taken, running: dict[int, VideoScore]) -> Iterator[dict]:
+        video, parts = taken
+        out = self.predict(video)
+        labels, plausible, frames = (out[k].numpy() for k in ("labels", "plausible", "frames"))
+        at = 0
+        for index, src in parts:
+            n = len(src)
+            score = running.get(index)
+            if score is not None:
+                sl = slice(at, at + n)
+                score.update(labels[sl], plausible[sl], frames[sl], src.numpy())
+                if score.done:
+                    del running[index]
+                    yield score.record(self.labels, self.temperatures, self.thresholds, self.name)
+            at += n
+
+    def _backend(self, backend: str | None) -> str:
+        """The reader asked for, else the one the judge was trained with if installed."""
+        if backend:
+            return resolve_backend(backend)
+        trained = (self.description.get("decoder") or {}).get("name")
+        return trained if trained in available_backends() else resolve_backend("auto")
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (
+            f"Judge({self.name}, labels={self.labels}, frames={s['num_frames']}, "
+            f"size={s['size']}, fps={s.get('fps')}, device={self.device})"
+        )
+
+
+class _Batcher:
+    """Windows waiting for the model, across videos; `take` splits a piece at the batch edge."""
+
+    def __init__(self, batch_size: int):
+        self.batch_size, self.size = batch_size, 0
+        self.parts: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+
+    def add(self, index: int, windows: torch.Tensor, frames: torch.Tensor) -> None:
+        self.parts.append((index, windows, frames))
+        self.size += len(windows)
+
+    def full(self) -> bool:
+        return self.size >= self.batch_size
+
+    def take(self) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
+        """Up to `batch_size` windows `(B, 3, T, S, S)` and [(video index, src frames (n, T))]."""
+        videos, parts, room = [], [], self.batch_size
+        while self.parts and room:
+            index, windows, frames = self.parts.pop(0)
+            if len(windows) > room:  # the rest waits for the next batch
+                self.parts.insert(0, (index, windows[room:], frames[room:]))
+                windows, frames = windows[:room], frames[:room]
+            videos.append(windows)
+            parts.append((index, frames))
+            room -= len(windows)
+        self.size -= self.batch_size - room
+        video = videos[0] if len(videos) == 1 else torch.cat(videos)
+        return video, parts

@@ -1,0 +1,127 @@
+"""Sliding windows over a whole video, and the frame geometry the model expects.
+
+A judge sees `num_frames` frames at a time. Training read them `stride` source frames apart,
+or resampled to the checkpoint's `fps`; scoring reads the whole video on the same time grid and
+slides the window along it:
+
+    grid    source frame of each model-time step k: round(k * step), step = file fps / model fps
+            (or the input's stride when the checkpoint has no fps)
+    windows start every `hop` grid steps (default num_frames // 2); the last one is aligned to
+            the end of the grid so the final frames are always seen
+    short   a grid shorter than one window is padded by repeating its last frame
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+FITS = ("crop", "pad")
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    """Where a video's windows lie.
+
+    `grid` int64 `(K,)`: the source frame index of each model-time step; `starts` int64 `(W,)`:
+    the first grid step of each window; `num_frames`: T, frames per window.
+    """
+
+    grid: np.ndarray
+    starts: np.ndarray
+    num_frames: int
+
+    @property
+    def num_windows(self) -> int:
+        return len(self.starts)
+
+    @property
+    def padded(self) -> bool:
+        """True when the video is shorter than one window (its last frame is repeated)."""
+        return len(self.grid) < self.num_frames
+
+    def steps(self, first: int, last: int) -> np.ndarray:
+        """Grid steps int64 `(last - first, T)` of windows `first..last-1`, clipped to the grid
+        (so a short video's window repeats its last step)."""
+        k = self.starts[first:last, None] + np.arange(self.num_frames)[None, :]
+        return np.minimum(k, len(self.grid) - 1)
+
+
+def time_step(source_fps: float | None, model_fps: float | None, stride: int = 1) -> float:
+    """Source frames per model frame: `source_fps / model_fps`, or `stride` when the model has no
+    fps or the file's fps is unknown (then the input's own frame spacing is the best guess)."""
+    if model_fps and source_fps and source_fps > 0:
+        return float(source_fps) / float(model_fps)
+    return float(max(1, int(stride)))
+
+
+def plan_windows(
+    num_source_frames: int,
+    num_frames: int,
+    step: float = 1.0,
+    hop: int | None = None,
+) -> WindowPlan:
+    """Windows of `num_frames` model frames over a video of `num_source_frames` frames.
+
+    `step` is source frames per model frame (see `time_step`); `hop` the grid steps between
+    window starts (default `max(1, num_frames // 2)`).
+    """
+    if num_source_frames < 1:
+        raise ValueError(f"a video needs at least 1 frame, got {num_source_frames}")
+    if num_frames < 1 or step <= 0:
+        raise ValueError(f"bad window: num_frames={num_frames}, step={step}")
+    hop = max(1, num_frames // 2) if hop is None else int(hop)
+    if hop < 1:
+        raise ValueError(f"window stride must be >= 1, got {hop}")
+    # A small epsilon: 29.97 / 14.985 must give exactly 2.0 steps, not 1.9999.
+    k = math.floor((num_source_frames - 1) / step + 1e-6) + 1
+    grid = np.minimum(np.round(np.arange(k) * step), num_source_frames - 1).astype(np.int64)
+    last = max(0, k - num_frames)
+    starts = list(range(0, last + 1, hop))
+    if starts[-1] != last:
+        starts.append(last)
+    return WindowPlan(grid=grid, starts=np.asarray(starts, np.int64), num_frames=num_frames)
+
+
+def fit_frames(
+    frames: np.ndarray, size: int, fit: str = "crop", fill: tuple[int, int, int] = (0, 0, 0)
+) -> np.ndarray:
+    """uint8 `(N, H, W, 3)` -> uint8 `(N, size, size, 3)`.
+
+    `crop`: the centred square of side min(H, W), resized (bilinear); the same geometry as the
+    evaluation transform of training (`ClipTransform` without augmentation). `pad`: the whole
+    frame, padded to a square with `fill` on the short side's two ends, then resized.
+    """
+    if fit not in FITS:
+        raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+    n, h, w, _ = frames.shape
+    out = np.empty((n, size, size, 3), np.uint8)
+    if fit == "crop":
+        side = min(h, w)
+        y0, x0 = (h - side) // 2, (w - side) // 2
+        for i in range(n):
+            img = Image.fromarray(frames[i, y0 : y0 + side, x0 : x0 + side])
+            out[i] = np.asarray(img if side == size else img.resize((size, size), Image.BILINEAR))
+        return out
+    side = max(h, w)
+    y0, x0 = (side - h) // 2, (side - w) // 2
+    square = np.empty((side, side, 3), np.uint8)
+    square[...] = np.asarray(fill, np.uint8)
+    for i in range(n):
+        square[y0 : y0 + h, x0 : x0 + w] = frames[i]
+        img = Image.fromarray(square)
+        out[i] = np.asarray(img if side == size else img.resize((size, size), Image.BILINEAR))
+    return out
+
+
+def normalise(windows: np.ndarray, mean, std) -> np.ndarray:
+    """uint8 `(W, T, S, S, 3)` -> float32 `(W, 3, T, S, S)`, `(x / 255 - mean) / std`."""
+    out = np.ascontiguousarray(windows.transpose(0, 4, 1, 2, 3)).astype(np.float32)
+    scale = (1.0 / (255.0 * np.asarray(std, np.float32)))[None, :, None, None, None]
+    shift = (np.asarray(mean, np.float32) / np.asarray(std, np.float32))[None, :, None, None, None]
+    out *= scale
+    out -= shift
+    return out
