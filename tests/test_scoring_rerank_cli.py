@@ -138,17 +138,53 @@ def test_rerank_by_manifest_column(tmp_path):
         (["clip.mp4"], "--scores reranks scored records"),
         (["--copy"], "--copy goes with --link-best"),
         (["--group-by", "pattern"], "needs --pattern"),
-        (["--weights", "teleport"], "bad weight"),
+        (["--group-by", "column"], "needs --column"),
+        (["--top-k", "0"], "--top-k must be >= 1"),
     ],
 )
-def test_usage_errors(cands, capsys, extra, message):
+def test_flags_that_do_not_go_together_are_usage_errors(cands, capsys, extra, message):
     tmp, scores = cands
-    assert main(["--scores", scores, "--out", str(tmp / "r.jsonl"), *extra]) == 1
-    assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["--scores", scores, "--out", str(tmp / "r.jsonl"), *extra])
+    assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_bad_weights_are_an_error(cands, capsys):
+    tmp, scores = cands
+    assert main(["--scores", scores, "--out", str(tmp / "r.jsonl"), "--weights", "x"]) == 1
+    assert "judge-rerank: error: bad weight 'x'" in capsys.readouterr().err
 
 
 def test_bad_scores_file_names_the_line(tmp_path, capsys):
     scores = tmp_path / "s.jsonl"
-    scores.write_text('{"path": "a.mp4", "status": "error"}\nnot json\n')
+    scores.write_text('{"path": "a.mp4", "status": "error"}\nnot json\n{"path": "b.mp4"}\n')
     assert main(["--scores", str(scores), "--out", str(tmp_path / "r.jsonl")]) == 1
     assert "line 2: invalid JSON" in capsys.readouterr().err
+
+
+def test_torn_last_line_of_a_killed_scoring_run_is_skipped(tmp_path, capsys):
+    good = json.dumps(_rec(tmp_path / "a.mp4", 0.5))
+    scores = tmp_path / "s.jsonl"
+    scores.write_text(good + "\n" + good[:20])
+    assert main(["--scores", str(scores), "--out", str(tmp_path / "r.jsonl")]) == 0
+    assert "torn last line skipped" in capsys.readouterr().err
+    assert len(_read(tmp_path / "r.jsonl")) == 1
+
+
+def test_csv_scores_from_judge_score(tmp_path):
+    header = "path,status,error,plausibility,score_teleport,onset_teleport,logit_teleport,"
+    header += "logit_plausible"
+    lines = [header, f"{tmp_path}/a.mp4,ok,,0.8,0.3,,-1.0,1.2"]
+    lines += [f"{tmp_path}/b.mp4,ok,,0.4,0.7,1.5,0.9,-0.4", f"{tmp_path}/c.mp4,error,bad file,,,,,"]
+    scores = tmp_path / "s.csv"
+    scores.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "r.jsonl"
+    assert main(["--scores", str(scores), "--out", str(out)]) == 0
+    rows = _read(out)
+    assert [(os.path.basename(r["path"]), r["rank"]) for r in rows] == [
+        ("a.mp4", 1),
+        ("b.mp4", 2),
+        ("c.mp4", None),
+    ]
+    assert (rows[1]["worst_label"], rows[1]["worst_onset"]) == ("teleport", 1.5)
+    assert rows[2]["error"] == "bad file"

@@ -7,13 +7,18 @@ judge-rerank --scores scores.jsonl --group-by pattern --pattern '{prompt}_{seed}
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 
-from judge.io.atomic import atomic_write_text
 from judge.io.manifest import resolve_path
+from judge.scoring.cli_common import (
+    UsageError,
+    add_scoring_args,
+    read_records,
+    run_reporting_errors,
+    score_with_judge,
+    write_jsonl,
+)
 from judge.scoring.grouping import (
     column_groups,
     folder_groups,
@@ -25,10 +30,6 @@ from judge.scoring.pairs import PAIR_MODES, preference_pairs
 from judge.scoring.rerank import Ranking, parse_weights, rerank
 
 PROG = "judge-rerank"
-
-
-class UsageError(Exception):
-    """An expected problem with the command's input; printed as one line, no traceback."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,39 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--pair-margin", type=float, default=0.1, help="min score gap of a pair")
     o.add_argument("--pairs-mode", choices=PAIR_MODES, default="best-vs-rest")
     o.add_argument("--save-scores", metavar="JSONL", help="also save the raw score records")
-    s = p.add_argument_group("scoring (with --judge)")
-    s.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    s.add_argument("--batch-size", type=int, default=16, help="windows per model call")
-    s.add_argument("--num-workers", type=int, default=2, help="decoding processes")
-    s.add_argument("--stride", type=int, help="sliding-window stride in frames")
-    s.add_argument("--timeout", type=float, default=60.0, help="seconds before a decode is dropped")
+    add_scoring_args(p, "scoring (with --judge)")
     return p
-
-
-def read_records(path: str | Path) -> list[dict]:
-    """Score records from a JSONL file; raises UsageError naming every bad line."""
-    records, bad = [], []
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                bad.append(f"line {line_no}: invalid JSON ({e.msg})")
-                continue
-            if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
-                bad.append(f"line {line_no}: not a score record (no 'path')")
-                continue
-            records.append(rec)
-    if bad:
-        raise UsageError(f"{path}: " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else ""))
-    return records
-
-
-def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
-    text = "".join(json.dumps(r, ensure_ascii=False, allow_nan=False) + "\n" for r in rows)
-    atomic_write_text(path, text)
 
 
 def manifest_rows(manifests: Sequence[str]) -> dict[str, dict]:
@@ -123,26 +93,6 @@ def manifest_rows(manifests: Sequence[str]) -> dict[str, dict]:
     return rows
 
 
-def _score(args: argparse.Namespace) -> list[dict]:
-    from judge.scoring.judge import Judge  # torch loads only when a model is needed
-
-    judge = Judge.load(args.judge, device=args.device)
-    records = []
-    for rec in judge.score(
-        args.inputs,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        stride=args.stride,
-        timeout=args.timeout,
-    ):
-        records.append(rec)
-        if sys.stderr.isatty():
-            print(f"\rscored {len(records)}", end="", file=sys.stderr, flush=True)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    return records
-
-
 UNGROUPED = "(ungrouped)"
 KeysOf = Callable[..., list[str]]
 
@@ -152,13 +102,9 @@ def _group_fn(args: argparse.Namespace) -> KeysOf:
     if args.group_by == "folder":
         return lambda paths, fallback=None: folder_groups(paths)
     if args.group_by == "pattern":
-        if not args.pattern:
-            raise UsageError("--group-by pattern needs --pattern, e.g. '{prompt}_{seed}.mp4'")
         return lambda paths, fallback=None: pattern_groups(
             paths, args.pattern, args.vary, fallback=fallback
         )
-    if not args.column:
-        raise UsageError("--group-by column needs --column NAME")
     manifests = [*args.manifest, *(i for i in args.inputs if str(i).endswith(".jsonl"))]
     if not manifests:
         raise UsageError("--group-by column needs manifest inputs (or --manifest with --scores)")
@@ -193,19 +139,26 @@ def _precheck(args: argparse.Namespace, keys_of: KeysOf) -> None:
     keys_of([e.path for e in iter_entries(args.inputs) if e.error is None])
 
 
-def _check_args(args: argparse.Namespace) -> None:
+def argument_problem(args: argparse.Namespace) -> str | None:
+    """Why these flags do not go together (an argparse usage error, exit 2), or None."""
     if args.judge and not args.inputs:
-        raise UsageError("nothing to score: give videos, folders or manifests")
+        return "nothing to score: give videos, folders, globs or manifests"
     if args.scores and args.inputs:
-        raise UsageError("--scores reranks scored records; pass manifests with --manifest")
+        return "--scores reranks scored records; pass manifests with --manifest"
     if args.copy and not args.link_best:
-        raise UsageError("--copy goes with --link-best DIR")
+        return "--copy goes with --link-best DIR"
     if args.top_k is not None and args.top_k < 1:
-        raise UsageError(f"--top-k must be >= 1, got {args.top_k}")
+        return f"--top-k must be >= 1, got {args.top_k}"
+    if args.pair_margin < 0:
+        return f"--pair-margin must be >= 0, got {args.pair_margin}"
+    if args.group_by == "pattern" and not args.pattern:
+        return "--group-by pattern needs --pattern, e.g. '{prompt}_{seed}.mp4'"
+    if args.group_by == "column" and not args.column:
+        return "--group-by column needs --column NAME"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    _check_args(args)
     weights = parse_weights(args.weights) if args.weights else None
     keys_of = _group_fn(args)
     if args.scores:
@@ -213,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.group_by != "folder":
             _precheck(args, keys_of)
-        records = _score(args)
+        records = score_with_judge(args, args.inputs)
         if args.save_scores:
             write_jsonl(args.save_scores, records)
     ranking = rerank(
@@ -268,16 +221,12 @@ def _print_summary(
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except (UsageError, ValueError) as e:
-        # ValueError covers GroupingError, bad patterns and weights, records without scores.
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"{PROG}: error: {where}{e.strerror or e}", file=sys.stderr)
-    return 1
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = argument_problem(args)
+    if problem:
+        parser.error(problem)
+    return run_reporting_errors(PROG, lambda: run(args))
 
 
 if __name__ == "__main__":
