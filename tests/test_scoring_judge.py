@@ -172,7 +172,7 @@ def test_onset_is_the_flash_time_in_the_best_window(tmp_path, model_fps, flash):
             "size": 16,
             "mean": [0.4] * 3,
             "std": [0.2] * 3,
-        },  # fmt: skip
+        },
         "thresholds": {"a": 0.5, "b": 1.0},
     }
     judge = Judge(BrightnessModel(), desc, "cpu")

@@ -65,10 +65,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise JudgeLoadError(
             f"refusing to unpickle {path}: it holds objects other than tensors and plain data, "
-            f"which could run code when loaded ({first})"
+            f"which could run code when loaded ({_unpickler_reason(e)})"
         ) from None
     except Exception as e:  # not a checkpoint at all: truncated zip, text, ...
         raise JudgeLoadError(
@@ -99,6 +98,16 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
         },
     }
     return weights, desc
+
+
+def _unpickler_reason(e: Exception) -> str:
+    """The one line of torch's long message that says what was found (e.g. "Unsupported
+    global: GLOBAL exec ..."); its advice to retry with weights_only=False is left out."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    for line in lines:
+        if "WeightsUnpickler error:" in line:
+            return line.split("WeightsUnpickler error:", 1)[1].split(". ")[0].strip()
+    return lines[-1] if lines else type(e).__name__
 
 
 def read_folder(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict]:

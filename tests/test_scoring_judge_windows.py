@@ -1,0 +1,63 @@
+"""Sliding-window planning, frame fitting and normalisation (no video files needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from judge.data.transforms import MEAN, STD, ClipTransform
+from judge.scoring.windows import fit_frames, normalise, plan_windows, time_step
+
+
+def test_windows_cover_the_video_and_the_last_one_ends_at_the_end():
+    plan = plan_windows(40, 16, step=1.0)
+    assert plan.starts.tolist() == [0, 8, 16, 24]
+    plan = plan_windows(30, 16, step=1.0, hop=4)
+    assert plan.starts.tolist() == [0, 4, 8, 12, 14]  # 14 = 30 - 16: aligned to the end
+    src = plan.grid[plan.steps(0, plan.num_windows)]
+    assert src.shape == (5, 16) and src[-1, -1] == 29
+
+
+def test_a_short_video_is_padded_with_its_last_frame():
+    plan = plan_windows(5, 8)
+    assert plan.padded and plan.num_windows == 1
+    assert plan.grid[plan.steps(0, 1)].tolist() == [[0, 1, 2, 3, 4, 4, 4, 4]]
+
+
+def test_resampling_to_the_model_fps():
+    # 30 fps read at 15: every other frame; 29.97 / 14.985 must also be exactly 2.
+    assert time_step(30, 15) == 2.0 and time_step(29.97, 14.985) == pytest.approx(2.0)
+    plan = plan_windows(33, 4, step=time_step(30, 15), hop=2)
+    assert plan.grid.tolist() == list(range(0, 33, 2))
+    # 10 fps read at 15: frames repeat (upsampling), indices never pass the last frame.
+    plan = plan_windows(10, 4, step=time_step(10, 15))
+    assert plan.grid.max() == 9 and np.all(np.diff(plan.grid) >= 0)
+    # No model fps (or unknown file fps): the checkpoint's stride.
+    assert time_step(30, None, stride=3) == 3.0 and time_step(0.0, 15, stride=2) == 2.0
+
+
+def test_bad_windows_are_refused():
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        plan_windows(10, 4, hop=0)
+    with pytest.raises(ValueError, match="at least 1 frame"):
+        plan_windows(0, 4)
+
+
+def test_crop_matches_the_training_evaluation_transform():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (4, 30, 50, 3), dtype=np.uint8)
+    ours = normalise(fit_frames(frames, 16, "crop")[None], MEAN, STD)[0]  # (3, T, S, S)
+    theirs = ClipTransform(size=16)(frames)
+    assert ours.shape == (3, 4, 16, 16)
+    torch.testing.assert_close(torch.from_numpy(ours), theirs, atol=1e-5, rtol=0)
+
+
+def test_pad_keeps_the_whole_frame():
+    frames = np.zeros((1, 20, 40, 3), np.uint8)
+    frames[:, :, :2] = 255  # a white stripe at the left edge: a crop would cut it away
+    padded = fit_frames(frames, 40, "pad", fill=(7, 7, 7))
+    assert padded.shape == (1, 40, 40, 3)
+    assert padded[0, 20, 0].tolist() == [255, 255, 255]
+    assert padded[0, 0, 20].tolist() == [7, 7, 7]  # the padding above the frame
+    assert fit_frames(frames, 40, "crop")[0, 20, 0].tolist() == [0, 0, 0]
