@@ -1,0 +1,11 @@
+"""Score videos with a judge: the same as the `judge-score` command.
+
+python scripts/score.py --judge PATH --out scores.jsonl VIDEO_OR_FOLDER_OR_GLOB_OR_MANIFEST...
+"""
+
+import sys
+
+from judge.scoring.cli_score import main
+
+if __name__ == "__main__":
+    sys.exit(main())
