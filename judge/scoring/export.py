@@ -1,0 +1,121 @@
+"""Export a judge: a checkpoint (or an exported folder) -> a folder that loads without pickle.
+
+    out/
+      model.safetensors   the JudgeModel's state dict (tensors only)
+      judge.json          everything else, plain JSON (below)
+      model.onnx          with `onnx=True`: the same network for onnxruntime (`onnx_export.py`)
+
+judge.json:
+    format, labels, model (the `build_model` config: backbone, num_labels, width, ...),
+    input {num_frames, stride, fps, size, mean, std} (how windows are read and normalised),
+    temperatures {label: T}, thresholds {label: p} (calibration; 1.0 and 0.5 when absent),
+    decoder {name, version} (the reader training used),
+    provenance {judge_version (that trained), exported_by (this package's version), source
+    (the checkpoint's path), sha256 (of that file), wandb_id, exported_at (UTC ISO time)}.
+
+The folder is written atomically: everything goes to a temporary folder beside `out`, which is
+renamed into place only when complete (and, with `overwrite`, swapped for an existing one).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import judge
+from judge.io.atomic import _UMASK  # read once at import, before threads start
+from judge.scoring.loading import JUDGE_JSON, WEIGHTS_FILE, build_judge_model, read_judge
+
+
+def judge_json(desc: dict) -> dict:
+    """The `judge.json` content for a loaded description (see module docstring)."""
+    provenance = dict(desc.get("provenance") or {})
+    provenance.setdefault("exported_by", judge.__version__)
+    provenance["exported_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds"
+    )
+    return {
+        "format": desc.get("format", 1),
+        "labels": list(desc["labels"]),
+        "model": dict(desc["model"]),
+        "input": dict(desc["input"]),
+        "temperatures": {k: float(v) for k, v in (desc.get("temperatures") or {}).items()},
+        "thresholds": {k: float(v) for k, v in (desc.get("thresholds") or {}).items()},
+        "decoder": dict(desc.get("decoder") or {}),
+        "provenance": provenance,
+    }
+
+
+def export_judge(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    onnx: bool = False,
+    overwrite: bool = False,
+    temperatures: Mapping[str, float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    onnx_tolerance: float = 1e-4,
+) -> dict:
+    """Export `source` (a `.ckpt` or an exported folder) to the folder `out`.
+
+    `temperatures` / `thresholds` override (merge into) those the source carries. With `onnx`,
+    also writes `model.onnx` and checks it against PyTorch on a random input; a max abs
+    difference above `onnx_tolerance` raises `onnx_export.OnnxMismatch` and nothing is written.
+    Returns a summary: `{"out", "judge", "onnx_max_abs_diff" (with onnx)}`.
+    """
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
+    weights, desc = read_judge(source)
+    model = build_judge_model(weights, desc, str(source))  # proves the weights load
+    desc["temperatures"] = {**(desc.get("temperatures") or {}), **dict(temperatures or {})}
+    desc["thresholds"] = {**(desc.get("thresholds") or {}), **dict(thresholds or {})}
+    content = judge_json(desc)
+    summary: dict = {"out": str(out), "judge": content}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        # safetensors refuses views sharing storage; contiguous copies are what it stores anyway.
+        state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
+        text = json.dumps(content, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        (tmp / JUDGE_JSON).write_text(text, encoding="utf-8")
+        if onnx:
+            from judge.scoring.onnx_export import export_onnx
+
+            summary["onnx_max_abs_diff"] = export_onnx(
+                model, content["input"], tmp / "model.onnx", tolerance=onnx_tolerance
+            )
+        _fsync_tree(tmp)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return summary
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file to disk and give it normal permissions (safetensors writes 0600)."""
+    for p in folder.iterdir():
+        with open(p, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(p, 0o666 & ~_UMASK)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename the complete `tmp` folder to `out`; an existing `out` is moved aside first and
+    deleted only once the new folder is in place, so a crash never leaves no judge at all."""
+    os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes it 0700
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.replace(out, old)
+    os.replace(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)
