@@ -131,3 +131,10 @@ def test_collect_joins_records_to_rows_and_masks_unknown_labels(tmp_path):
     assert len(data.errors) == 1 and data.pairs == 4
     assert data.samples["teleport"][0].tolist() == [2.0]  # b's teleport label is unknown
     assert data.samples["plausible"][1].tolist() == [0, 1]
+
+
+def test_logits_without_signal_hit_the_bound_and_say_so():
+    rng = np.random.default_rng(4)
+    fit = fit_label("morph", rng.normal(0, 3, 500), rng.integers(0, 2, 500))
+    assert fit.t_after > 50 and "no signal" in fit.note
+    assert fit.ece_after <= fit.ece_before

@@ -159,6 +159,12 @@ def fit_label(
         t_after, note = t_before, "one class only: temperature kept"
     else:
         t_after = fit_temperature(z, y)
+        lo, hi = T_RANGE
+        if t_after > hi * 0.99:
+            # Flattening every score to 0.5 fits best: the logits say nothing about this label.
+            note = f"T at the bound {hi:g}: the logits carry no signal for this label"
+        elif t_after < lo * 1.01:
+            note = f"T at the bound {lo:g}: the labels are separated perfectly"
     threshold = None
     if precision is not None or recall is not None:
         threshold = choose_threshold(sigmoid(z / t_after), y, precision=precision, recall=recall)

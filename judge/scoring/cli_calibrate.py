@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Fit one temperature per label (and for 'plausible') by minimising the NLL "
         "of sigmoid(logit / T) on a labelled manifest, choose thresholds for a target precision "
-        "or recall, and store both with the judge. Prints ECE (15 bins) and NLL before/after.",
+        "or recall, and store both with the judge. Prints ECE (15 equal-width bins) and NLL "
+        "before (the judge's current temperatures; 1 without --judge) and after.",
     )
     p.add_argument("--judge", help="a Lightning .ckpt or an exported judge folder")
     p.add_argument("--manifest", required=True, help="labelled manifest (JSONL) to fit on")

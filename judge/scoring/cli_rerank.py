@@ -51,7 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", required=True, help="ranked rows, JSONL (written atomically)")
     g = p.add_argument_group("grouping")
-    g.add_argument("--group-by", choices=("folder", "pattern", "column"), default="folder")
+    g.add_argument(
+        "--group-by",
+        choices=("folder", "pattern", "column"),
+        default="folder",
+        help="folder (default): the parent folder, named from the candidates' common ancestor "
+        "(cands/p1, cands/p2); pattern: fields of the file name; column: a manifest field",
+    )
     g.add_argument(
         "--pattern",
         help="file name pattern for --group-by pattern, e.g. '{prompt}_{seed}.mp4' or "
@@ -71,13 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="rank by a weighted mix of artifact scores, e.g. 'teleport=2,vanish=1': rank score "
         "= 1 - weighted mean of those labels' scores (default: rank by plausibility)",
     )
-    r.add_argument("--top-k", type=int, help="keep the K best candidates per group")
-    r.add_argument("--min-plausibility", type=float, help="drop candidates below this")
+    r.add_argument(
+        "--top-k", type=int, help="keep the K best per group (failed videos are always listed)"
+    )
+    r.add_argument(
+        "--min-plausibility",
+        type=float,
+        metavar="P",
+        help="drop candidates with plausibility below P (a group may end with no winner); "
+        "a pair's chosen video must reach P too",
+    )
     o = p.add_argument_group("outputs")
     o.add_argument("--link-best", metavar="DIR", help="symlink each winner as DIR/<group>__<file>")
     o.add_argument("--copy", action="store_true", help="copy winners instead of symlinking")
-    o.add_argument("--pairs", metavar="JSONL", help="export preference pairs (DPO-style)")
-    o.add_argument("--pair-margin", type=float, default=0.1, help="min score gap of a pair")
+    o.add_argument(
+        "--pairs",
+        metavar="JSONL",
+        help="export preference pairs (DPO-style): group, chosen, rejected, chosen_score, "
+        "rejected_score, margin; from every scored candidate, whatever --top-k",
+    )
+    o.add_argument(
+        "--pair-margin", type=float, default=0.1, help="min rank-score gap of a pair (0.1)"
+    )
     o.add_argument("--pairs-mode", choices=PAIR_MODES, default="best-vs-rest")
     o.add_argument("--save-scores", metavar="JSONL", help="also save the raw score records")
     add_scoring_args(p, "scoring (with --judge)")
