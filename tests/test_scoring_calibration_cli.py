@@ -60,7 +60,7 @@ def test_report_from_scores_without_a_model(fit_data, capsys):
         assert 0.5 < out["thresholds"][label] < 1
     printed = capsys.readouterr().out
     assert "ECE before" in printed and "ECE after" in printed
-    assert "skipped: 1 failed to score, 0 in no row" in printed
+    assert "skipped: 1 failed to score, 0 not among the manifest rows used" in printed
     assert [line.split()[0] for line in printed.splitlines()[2:5]] == [
         "teleport",
         "plausible",

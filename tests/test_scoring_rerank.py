@@ -268,6 +268,16 @@ def test_link_best_symlinks_point_at_winners_and_replace_old_ones(tmp_path):
     assert (dest / "p1__b.mp4").resolve() == (src / "b.mp4").resolve()
 
 
+def test_stale_links_of_other_groups_survive(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"a")
+    dest = tmp_path / "best"
+    link_best({"a": str(tmp_path / "a.mp4"), "a__b": str(tmp_path / "a.mp4")}, dest)
+    # A later run over group "a__b" alone replaces its own link only.
+    (tmp_path / "b.mp4").write_bytes(b"b")
+    link_best({"a__b": str(tmp_path / "b.mp4")}, dest)
+    assert sorted(os.listdir(dest)) == ["a__a.mp4", "a__b__b.mp4"]
+
+
 def test_link_best_copy(tmp_path):
     (tmp_path / "a.mp4").write_bytes(b"video")
     written, problems = link_best({"g": str(tmp_path / "a.mp4")}, tmp_path / "out", copy=True)

@@ -274,7 +274,10 @@ def print_table(fits: list[LabelFit], cal: dict, data: CalibrationData) -> None:
         cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in right]
         print("  " + "  ".join(cells).rstrip())
     if data.errors or data.unmatched:
-        print(f"  skipped: {len(data.errors)} failed to score, {len(data.unmatched)} in no row")
+        print(
+            f"  skipped: {len(data.errors)} failed to score, "
+            f"{len(data.unmatched)} not among the manifest rows used"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

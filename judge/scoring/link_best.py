@@ -77,7 +77,12 @@ def link_best(
         else:
             _atomic_symlink(src, target)
         written.append(target)
-    _remove_stale_links(dest, names)
+    # Each group's own prefix, taken from its link name: splitting names at "__" would cut a
+    # group key that itself contains "__" short and match other groups' links.
+    prefixes = {
+        names[g][: len(names[g]) - len(sanitise(os.path.basename(p)))] for g, p in winners.items()
+    }
+    _remove_stale_links(dest, set(names.values()), tuple(prefixes))
     return written, problems
 
 
@@ -93,9 +98,7 @@ def _atomic_symlink(src: Path, target: Path) -> None:
         raise
 
 
-def _remove_stale_links(dest: Path, names: Mapping[str, str]) -> None:
-    current = set(names.values())
-    prefixes = tuple(name.split(SEPARATOR, 1)[0] + SEPARATOR for name in current)
+def _remove_stale_links(dest: Path, current: set[str], prefixes: tuple[str, ...]) -> None:
     for entry in dest.iterdir():
         if entry.name in current or not entry.is_symlink():
             continue
