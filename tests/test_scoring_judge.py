@@ -99,8 +99,10 @@ def test_record_schema_and_score_arithmetic(videos):
 
 def test_workers_and_batch_sizes_agree(videos):
     judge = Judge.load(videos["ckpt"], device="cpu")
+    threads = torch.get_num_threads()
     a = by_name(judge.score(videos["clips"], batch_size=3, num_workers=0))
-    b = by_name(judge.score(videos["clips"], batch_size=16, num_workers=2))
+    b = by_name(judge.score(videos["clips"], batch_size=16, num_workers=2, threads=1))
+    assert torch.get_num_threads() == threads  # the model's threads are restored
     assert a.keys() == b.keys()
     for name in a:
         assert a[name]["status"] == b[name]["status"]

@@ -47,10 +47,12 @@ def test_bad_windows_are_refused():
 def test_crop_matches_the_training_evaluation_transform():
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (4, 30, 50, 3), dtype=np.uint8)
-    ours = normalise(fit_frames(frames, 16, "crop")[None], MEAN, STD)[0]  # (3, T, S, S)
+    pixels = torch.from_numpy(fit_frames(frames, 16, "crop"))  # (4, S, S, 3)
+    ours = normalise(pixels, torch.tensor([[0, 1, 2, 3], [3, 3, 2, 2]]), MEAN, STD)
     theirs = ClipTransform(size=16)(frames)
-    assert ours.shape == (3, 4, 16, 16)
-    torch.testing.assert_close(torch.from_numpy(ours), theirs, atol=1e-5, rtol=0)
+    assert ours.shape == (2, 3, 4, 16, 16)
+    torch.testing.assert_close(ours[0], theirs, atol=1e-5, rtol=0)
+    torch.testing.assert_close(ours[1, :, 0], theirs[:, 3], atol=1e-5, rtol=0)
 
 
 def test_pad_keeps_the_whole_frame():

@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", choices=FITS, default="crop", help="non-square frames: crop or pad")
     p.add_argument("--backend", choices=("decord", "pyav"), help="video reader")
     p.add_argument("--min-frames", type=int, default=2, help="shorter videos are errors")
-    p.add_argument("--threads", type=int, help="torch threads for the model")
+    p.add_argument(
+        "--threads", type=int, help="torch threads on a CPU (default: cores not used by workers)"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return p
 
@@ -69,17 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.resume and args.overwrite:
         parser.error("--resume and --overwrite exclude each other")
-    if args.batch_size < 1 or args.workers < 0 or (args.stride is not None and args.stride < 1):
-        parser.error("--batch-size and --stride must be >= 1, --workers >= 0")
+    if args.batch_size < 1 or (args.stride is not None and args.stride < 1):
+        parser.error("--batch-size and --stride must be >= 1")
+    if args.workers < 0 or (args.threads is not None and args.threads < 0):
+        parser.error("--workers and --threads must be >= 0")
     fmt = infer_format(args.out, args.format)
-
-    import torch
 
     from judge.scoring.judge import Judge
     from judge.scoring.loading import JudgeLoadError
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
         judge = Judge.load(args.judge, device=args.device)
         writer, done = open_scores(args.out, fmt, judge.labels, args.resume, args.overwrite)
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         backend=args.backend,
         skip=done,
         min_frames=args.min_frames,
+        threads=args.threads or "auto",
     )
     counts = {"ok": 0, "error": 0}
     start = time.perf_counter()

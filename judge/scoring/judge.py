@@ -20,7 +20,7 @@ from judge.io.video import available_backends, resolve_backend
 from judge.scoring.aggregate import VideoScore, error_record
 from judge.scoring.loading import build_judge_model, read_judge
 from judge.scoring.stream import ReadOptions, WindowStream, worker_init
-from judge.scoring.windows import FITS
+from judge.scoring.windows import FITS, normalise
 
 
 class Judge:
@@ -89,6 +89,7 @@ class Judge:
         skip: Container[str] | None = None,
         min_frames: int = 2,
         prefetch: int = 2,
+        threads: int | str | None = "auto",
     ) -> Iterator[dict]:
         """Score videos; yields one record per video as it finishes (a generator).
 
@@ -107,6 +108,9 @@ class Judge:
             min_frames: videos with fewer frames are errors; shorter than one window (but not
                 than this) are padded by repeating their last frame.
             prefetch: pieces each worker decodes ahead of the model.
+            threads: torch threads for the model while scoring on a CPU, restored afterwards.
+                "auto": one per core not taken by a decoding worker (at least 1); None: leave
+                torch's setting alone.
 
         Records (see `aggregate.py`): path, status "ok"|"error", error, plausibility (the min
         over windows of P(plausible)), scores {label: p} (max over windows), onsets {label:
@@ -126,7 +130,7 @@ class Judge:
             spec=self.spec,
             hop=stride,
             fit=fit,
-            backend=self._backend(backend),
+            backend=self.reader_backend(backend),
             timeout=timeout,
             min_frames=min_frames,
             piece_windows=batch_size,
@@ -139,9 +143,17 @@ class Judge:
             worker_init_fn=worker_init if num_workers > 0 else None,
             pin_memory=self.device.type == "cuda",
         )
-        return self._records(loader, batch_size)
+        if threads == "auto":
+            threads = max(1, _cores() - num_workers)
+        return self._records(loader, batch_size, threads if self.device.type == "cpu" else None)
 
-    def _records(self, loader, batch_size: int) -> Iterator[dict]:
+    def _records(self, loader, batch_size: int, threads: int | None) -> Iterator[dict]:
+        # Model threads that share cores with the decoding workers wait for each other at
+        # every OpenMP barrier: on 2 cores with 2 workers, 2 model threads scored 2-4x slower
+        # than 1 when the cores were also busy with other work.
+        restore = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(int(threads))
         running: dict[int, VideoScore] = {}
         batch = _Batcher(batch_size)
         pieces = iter(loader)
@@ -160,13 +172,20 @@ class Judge:
                         float(piece["fps"]),
                         dict(piece["decoder"]),
                     )
-                batch.add(index, piece["windows"], piece["frames"])
+                windows = normalise(
+                    piece["pixels"].to(self.device, non_blocking=True),
+                    piece["take"].to(self.device),
+                    self.spec["mean"],
+                    self.spec["std"],
+                )
+                batch.add(index, windows, piece["frames"])
                 while batch.full():
                     yield from self._run(batch.take(), running)
             while batch.size:
                 yield from self._run(batch.take(), running)
         finally:
             del pieces  # shuts the workers down even when the caller stops early
+            torch.set_num_threads(restore)
 
     def _run(self, taken, running: dict[int, VideoScore]) -> Iterator[dict]:
         video, parts = taken
@@ -184,7 +203,7 @@ class Judge:
                     yield score.record(self.labels, self.temperatures, self.thresholds, self.name)
             at += n
 
-    def _backend(self, backend: str | None) -> str:
+    def reader_backend(self, backend: str | None = None) -> str:
         """The reader asked for, else the one the judge was trained with if installed."""
         if backend:
             return resolve_backend(backend)
@@ -197,6 +216,13 @@ class Judge:
             f"Judge({self.name}, labels={self.labels}, frames={s['num_frames']}, "
             f"size={s['size']}, fps={s.get('fps')}, device={self.device})"
         )
+
+
+def _cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class _Batcher:

@@ -9,7 +9,9 @@ prefetch (`prefetch_factor` pieces per worker) keeps decoding a little ahead of 
 
 A piece is a dict:
     index int (position in the input stream), path str, error str | None,
-    windows float32 `(n, 3, T, S, S)` normalised, frames int64 `(n, T)` source frame indices,
+    pixels uint8 `(U, S, S, 3)` the distinct frames the piece's windows use, resized,
+    take int64 `(n, T)` each window frame's position in `pixels` (`windows.normalise` makes
+    the float windows from these, where the model runs), frames int64 `(n, T)` source indices,
     first int (window number of the piece's first window), total int (windows in the video),
     num_frames int, fps float, decoder {"name", "version"}.
 An error piece has `error` set and no windows; it may follow pieces of the same video when a
@@ -29,7 +31,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from judge.io.video import DecodeTimeout, VideoReader, VideoReadError, open_video
 from judge.scoring.inputs import Entry, iter_entries
-from judge.scoring.windows import fit_frames, normalise, plan_windows, time_step
+from judge.scoring.windows import fit_frames, plan_windows, time_step
 
 T = TypeVar("T")
 
@@ -133,8 +135,8 @@ class WindowStream(IterableDataset):
             )
         step = time_step(fps, spec.get("fps"), spec.get("stride", 1))
         plan = plan_windows(n, spec["num_frames"], step, opts.hop)
-        size, mean, std = spec["size"], spec["mean"], spec["std"]
-        fill = tuple(int(round(255 * m)) for m in mean)  # pads normalise to 0
+        size = spec["size"]
+        fill = tuple(int(round(255 * m)) for m in spec["mean"])  # pads normalise to 0
         decoder = {"name": reader.backend, "version": reader.backend_version}
         cache: dict[int, np.ndarray] = {}  # source frame -> uint8 (S, S, 3), current piece only
         for first in range(0, plan.num_windows, opts.piece_windows):
@@ -147,13 +149,13 @@ class WindowStream(IterableDataset):
                 frames = call_with_timeout(lambda c=chunk: reader.get(c), opts.timeout, path)
                 for i, frame in zip(chunk, fit_frames(frames, size, opts.fit, fill), strict=True):
                     cache[i] = frame
-            stack = np.stack([cache[int(i)] for i in wanted])  # (U, S, S, 3)
-            windows = stack[np.searchsorted(wanted, src)]  # (n, T, S, S, 3)
+            pixels = np.stack([cache[int(i)] for i in wanted])  # (U, S, S, 3)
             yield {
                 "index": index,
                 "path": path,
                 "error": None,
-                "windows": torch.from_numpy(normalise(windows, mean, std)),
+                "pixels": torch.from_numpy(pixels),
+                "take": torch.from_numpy(np.searchsorted(wanted, src)),  # (n, T) into pixels
                 "frames": torch.from_numpy(src),
                 "first": first,
                 "total": plan.num_windows,
