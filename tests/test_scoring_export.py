@@ -59,6 +59,14 @@ def test_judge_json_describes_the_judge(ckpt, tmp_path):
     judge = Judge.load(out, device="cpu")
     assert judge.temperatures == {"teleport": 1.5} and judge.threshold("vanish") == 0.7
     assert judge.spec["fps"] == 15 and judge.labels == LABELS
+    # Re-exporting a folder keeps its provenance and keys added by other tools.
+    desc["calibration"] = {"note": "added by judge-calibrate"}
+    (out / "judge.json").write_text(json.dumps(desc))
+    export_judge(out, tmp_path / "again", thresholds={"vanish": 0.6})
+    again = json.loads((tmp_path / "again" / "judge.json").read_text())
+    assert again["calibration"] == desc["calibration"]
+    assert again["provenance"]["sha256"] == prov["sha256"]
+    assert again["thresholds"] == {"vanish": 0.6} and again["temperatures"] == {"teleport": 1.5}
 
 
 def test_existing_folder_needs_overwrite(ckpt, tmp_path, capsys):

@@ -11,7 +11,8 @@ judge.json:
     temperatures {label: T}, thresholds {label: p} (calibration; 1.0 and 0.5 when absent),
     decoder {name, version} (the reader training used),
     provenance {judge_version (that trained), exported_by (this package's version), source
-    (the checkpoint's path), sha256 (of that file), wandb_id, exported_at (UTC ISO time)}.
+    (the checkpoint's path), sha256 (of that file), wandb_id, exported_at (UTC ISO time)},
+    and any other keys an exported source carried (e.g. judge-calibrate's "calibration").
 
 The folder is written atomically: everything goes to a temporary folder beside `out`, which is
 renamed into place only when complete (and, with `overwrite`, swapped for an existing one).
@@ -39,7 +40,12 @@ def judge_json(desc: dict) -> dict:
     provenance["exported_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"
     )
+    known = ("format", "labels", "model", "input", "temperatures", "thresholds", "decoder")
+    # Keys this module does not know (e.g. judge-calibrate's "calibration" report) are kept, so
+    # re-exporting a calibrated folder loses nothing.
+    extra = {k: v for k, v in desc.items() if k not in (*known, "provenance")}
     return {
+        **extra,
         "format": desc.get("format", 1),
         "labels": list(desc["labels"]),
         "model": dict(desc["model"]),
