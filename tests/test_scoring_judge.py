@@ -224,3 +224,34 @@ def test_from_judge_import_judge_is_lazy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["judge.scoring.judge", "True"]
+
+
+def test_a_read_failing_midway_drops_the_video_not_the_run(videos, monkeypatch):
+    import judge.scoring.stream as stream
+    from judge.io.video import VideoReadError
+
+    real_open = stream.open_video
+
+    def flaky_open(path, backend="auto"):
+        reader = real_open(path, backend)
+        if str(path).endswith("long.mp4"):
+            real_get, calls = reader.get, []
+
+            def get(indices):
+                calls.append(1)
+                if len(calls) > 1:  # the second piece of the long video fails
+                    raise VideoReadError(path, "truncated or corrupt: decoding failed")
+                return real_get(indices)
+
+            reader.get = get
+        return reader
+
+    monkeypatch.setattr(stream, "open_video", flaky_open)
+    judge = Judge.load(videos["ckpt"], device="cpu")
+    clips = videos["clips"]
+    inputs = [clips / "long.mp4", clips / "good.mp4"]
+    records = list(judge.score(inputs, num_workers=0, batch_size=2))  # pieces of 2 windows
+    got = by_name(records)
+    assert len(records) == 2
+    assert got["long.mp4"]["status"] == "error" and "decoding failed" in got["long.mp4"]["error"]
+    assert got["good.mp4"]["status"] == "ok" and got["good.mp4"]["windows"] == 2

@@ -1,11 +1,16 @@
 """Scoring: load a trained judge and score videos, without Hydra or Lightning.
 
-- `judge.scoring.judge.Judge`: `Judge.load(path)` (a Lightning `.ckpt` or an exported folder) and
+- `judge`: `Judge.load(path)` (a Lightning `.ckpt` or an exported folder) and
   `judge.score(inputs)`, a generator of one record per video (the score format of DESIGN.md);
-- `judge.scoring.windows`: sliding windows over long videos;
-- `judge.scoring.inputs`: paths, folders, globs and manifests -> a stream of video paths;
-- `judge.scoring.export`: a checkpoint -> an exported folder (`model.safetensors`, `judge.json`);
-- `judge-score` and `judge-export`: the command-line entry points.
+- `loading`: reading checkpoints (`weights_only`) and exported folders, never running code;
+- `inputs`: paths, folders, globs and manifests -> a lazy stream of video paths;
+- `stream`: decoding in DataLoader workers into pieces of windows, with bounded memory;
+- `windows`: sliding windows over long videos, resampling to the model's fps, crop or pad;
+- `aggregate`: window logits -> a video's record (max over windows, onsets, temperatures);
+- `output`: JSONL/CSV score files, flushed per record, resumable;
+- `export`, `onnx_export`: a checkpoint -> `model.safetensors` + `judge.json` (+ `model.onnx`);
+- `cli_score`, `cli_export`: `judge-score` and `judge-export`;
+- reranking, preference pairs and calibration: `rerank`, `pairs`, `calibration`, their CLIs.
 
 Submodules are imported explicitly; importing `judge.scoring` loads nothing heavy.
 """
