@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from judge.data.transforms import MEAN, STD, ClipTransform
-from judge.scoring.windows import fit_frames, normalise, plan_windows, time_step
+from judge.scoring.windows import build_windows, fit_frames, normalise, plan_windows, time_step
 
 
 def test_windows_cover_the_video_and_the_last_one_ends_at_the_end():
@@ -47,12 +47,19 @@ def test_bad_windows_are_refused():
 def test_crop_matches_the_training_evaluation_transform():
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (4, 30, 50, 3), dtype=np.uint8)
-    pixels = torch.from_numpy(fit_frames(frames, 16, "crop"))  # (4, S, S, 3)
+    pixels = torch.from_numpy(fit_frames(frames, 16, "crop")).permute(0, 3, 1, 2)  # (4, 3, S, S)
     ours = normalise(pixels, torch.tensor([[0, 1, 2, 3], [3, 3, 2, 2]]), MEAN, STD)
     theirs = ClipTransform(size=16)(frames)
     assert ours.shape == (2, 3, 4, 16, 16)
     torch.testing.assert_close(ours[0], theirs, atol=1e-5, rtol=0)
     torch.testing.assert_close(ours[1, :, 0], theirs[:, 3], atol=1e-5, rtol=0)
+    # A batch from parts of several videos is their windows, one after the other.
+    other = torch.from_numpy(fit_frames(frames[::-1].copy(), 16, "crop")).permute(0, 3, 1, 2)
+    parts = [(pixels, torch.tensor([[0, 1, 2, 3]])), (other, torch.tensor([[1, 1, 1, 1]]))]
+    batch = build_windows(parts, MEAN, STD)
+    assert batch.shape == (2, 3, 4, 16, 16) and batch.is_contiguous()
+    torch.testing.assert_close(batch[0], theirs, atol=1e-5, rtol=0)
+    torch.testing.assert_close(batch[1, :, 0], theirs[:, 2], atol=1e-5, rtol=0)
 
 
 def test_pad_keeps_the_whole_frame():

@@ -12,7 +12,9 @@ loading never unpickles anything but tensors (see `loading.py`).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Container, Iterable, Iterator
+from typing import NamedTuple
 
 import torch
 
@@ -20,7 +22,7 @@ from judge.io.video import available_backends, resolve_backend
 from judge.scoring.aggregate import VideoScore, error_record
 from judge.scoring.loading import build_judge_model, read_judge
 from judge.scoring.stream import ReadOptions, WindowStream, worker_init
-from judge.scoring.windows import FITS, normalise
+from judge.scoring.windows import FITS, build_windows
 
 
 class Judge:
@@ -172,13 +174,7 @@ class Judge:
                         float(piece["fps"]),
                         dict(piece["decoder"]),
                     )
-                windows = normalise(
-                    piece["pixels"].to(self.device, non_blocking=True),
-                    piece["take"].to(self.device),
-                    self.spec["mean"],
-                    self.spec["std"],
-                )
-                batch.add(index, windows, piece["frames"])
+                batch.add(index, piece["pixels"], piece["take"], piece["frames"])
                 while batch.full():
                     yield from self._run(batch.take(), running)
             while batch.size:
@@ -187,19 +183,21 @@ class Judge:
             del pieces  # shuts the workers down even when the caller stops early
             torch.set_num_threads(restore)
 
-    def _run(self, taken, running: dict[int, VideoScore]) -> Iterator[dict]:
-        video, parts = taken
+    def _run(self, parts: list[_Part], running: dict[int, VideoScore]) -> Iterator[dict]:
+        video = build_windows(
+            [(p.pixels, p.take) for p in parts], self.spec["mean"], self.spec["std"], self.device
+        )
         out = self.predict(video)
         labels, plausible, frames = (out[k].numpy() for k in ("labels", "plausible", "frames"))
         at = 0
-        for index, src in parts:
-            n = len(src)
-            score = running.get(index)
+        for part in parts:
+            n = len(part.take)
+            score = running.get(part.index)
             if score is not None:
                 sl = slice(at, at + n)
-                score.update(labels[sl], plausible[sl], frames[sl], src.numpy())
+                score.update(labels[sl], plausible[sl], frames[sl], part.frames.numpy())
                 if score.done:
-                    del running[index]
+                    del running[part.index]
                     yield score.record(self.labels, self.temperatures, self.thresholds, self.name)
             at += n
 
@@ -225,31 +223,42 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+class _Part(NamedTuple):
+    """Some windows of one video: `pixels` uint8 `(U, 3, S, S)`, `take` `(n, T)` positions in
+    `pixels`, `frames` `(n, T)` source frame indices."""
+
+    index: int
+    pixels: torch.Tensor
+    take: torch.Tensor
+    frames: torch.Tensor
+
+
 class _Batcher:
     """Windows waiting for the model, across videos; `take` splits a piece at the batch edge."""
 
     def __init__(self, batch_size: int):
         self.batch_size, self.size = batch_size, 0
-        self.parts: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+        self.parts: deque[_Part] = deque()
 
-    def add(self, index: int, windows: torch.Tensor, frames: torch.Tensor) -> None:
-        self.parts.append((index, windows, frames))
-        self.size += len(windows)
+    def add(self, index: int, pixels: torch.Tensor, take: torch.Tensor, frames: torch.Tensor):
+        self.parts.append(_Part(index, pixels, take, frames))
+        self.size += len(take)
 
     def full(self) -> bool:
         return self.size >= self.batch_size
 
-    def take(self) -> tuple[torch.Tensor, list[tuple[int, torch.Tensor]]]:
-        """Up to `batch_size` windows `(B, 3, T, S, S)` and [(video index, src frames (n, T))]."""
-        videos, parts, room = [], [], self.batch_size
+    def take(self) -> list[_Part]:
+        """Parts holding up to `batch_size` windows, in arrival order."""
+        out, room = [], self.batch_size
         while self.parts and room:
-            index, windows, frames = self.parts.pop(0)
-            if len(windows) > room:  # the rest waits for the next batch
-                self.parts.insert(0, (index, windows[room:], frames[room:]))
-                windows, frames = windows[:room], frames[:room]
-            videos.append(windows)
-            parts.append((index, frames))
-            room -= len(windows)
+            part = self.parts.popleft()
+            n = len(part.take)
+            if n > room:  # the rest waits for the next batch; both halves share `pixels`
+                rest = part._replace(take=part.take[room:], frames=part.frames[room:])
+                self.parts.appendleft(rest)
+                part = part._replace(take=part.take[:room], frames=part.frames[:room])
+                n = room
+            out.append(part)
+            room -= n
         self.size -= self.batch_size - room
-        video = videos[0] if len(videos) == 1 else torch.cat(videos)
-        return video, parts
+        return out

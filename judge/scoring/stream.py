@@ -9,9 +9,9 @@ prefetch (`prefetch_factor` pieces per worker) keeps decoding a little ahead of 
 
 A piece is a dict:
     index int (position in the input stream), path str, error str | None,
-    pixels uint8 `(U, S, S, 3)` the distinct frames the piece's windows use, resized,
-    take int64 `(n, T)` each window frame's position in `pixels` (`windows.normalise` makes
-    the float windows from these, where the model runs), frames int64 `(n, T)` source indices,
+    pixels uint8 `(U, 3, S, S)` the distinct frames the piece's windows use, resized,
+    take int64 `(n, T)` each window frame's position in `pixels` (`windows.build_windows`
+    makes the float windows from these, where the model runs), frames int64 `(n, T)` source indices,
     first int (window number of the piece's first window), total int (windows in the video),
     num_frames int, fps float, decoder {"name", "version"}.
 An error piece has `error` set and no windows; it may follow pieces of the same video when a
@@ -149,7 +149,10 @@ class WindowStream(IterableDataset):
                 frames = call_with_timeout(lambda c=chunk: reader.get(c), opts.timeout, path)
                 for i, frame in zip(chunk, fit_frames(frames, size, opts.fit, fill), strict=True):
                     cache[i] = frame
-            pixels = np.stack([cache[int(i)] for i in wanted])  # (U, S, S, 3)
+            # (U, 3, S, S): channel-first here, where 2 workers share the work, so the model's
+            # process only copies whole frames into its batch.
+            pixels = np.stack([cache[int(i)] for i in wanted]).transpose(0, 3, 1, 2)
+            pixels = np.ascontiguousarray(pixels)
             yield {
                 "index": index,
                 "path": path,

@@ -119,18 +119,40 @@ def fit_frames(
     return out
 
 
+def build_windows(
+    parts: Sequence[tuple[torch.Tensor, torch.Tensor]],
+    mean: Sequence[float],
+    std: Sequence[float],
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """A model batch from pieces of videos: `[(pixels, take), ...]` -> float32
+    `(sum n, 3, T, S, S)`, `(x / 255 - mean) / std`, on `device`.
+
+    `pixels` uint8 `(U, 3, S, S)` are a video's distinct frames, channel-first, and `take`
+    int64 `(n, T)` the position in `pixels` of each frame of its n windows. Done where the
+    model runs (and on its device): uint8 frames shared by overlapping windows are about an
+    eighth of the bytes of normalised windows. Each distinct frame is normalised once, then
+    whole `(3, S, S)` frames are copied into one preallocated batch.
+    """
+    n = sum(len(take) for _, take in parts)
+    _, _, s, _ = parts[0][0].shape
+    t = parts[0][1].shape[1]
+    out = torch.empty((n, 3, t, s, s), dtype=torch.float32, device=device)
+    std_t = torch.tensor(std, dtype=torch.float32, device=out.device).view(1, 3, 1, 1)
+    mean_t = torch.tensor(mean, dtype=torch.float32, device=out.device).view(1, 3, 1, 1)
+    scale, shift = 1.0 / (255.0 * std_t), mean_t / std_t
+    at = 0
+    for pixels, take in parts:
+        x = pixels.to(out.device, non_blocking=True).float().mul_(scale).sub_(shift)
+        k = len(take)
+        # (k, T, 3, S, S) -> (k, 3, T, S, S): a transpose of whole frames, not of pixels.
+        out[at : at + k].copy_(x[take.to(out.device)].transpose(1, 2))
+        at += k
+    return out
+
+
 def normalise(
     pixels: torch.Tensor, take: torch.Tensor, mean: Sequence[float], std: Sequence[float]
 ) -> torch.Tensor:
-    """Windows from a video's distinct frames: uint8 `pixels (U, S, S, 3)` and `take (n, T)`
-    (positions in `pixels`) -> float32 `(n, 3, T, S, S)`, `(x / 255 - mean) / std`.
-
-    Done where the model runs (and on its device): the distinct uint8 frames are 4 bytes per
-    pixel less than float32 and overlapping windows share them, so workers hand over about an
-    eighth of the bytes that normalised windows would take.
-    """
-    x = pixels[take].permute(0, 4, 1, 2, 3).float()  # (n, 3, T, S, S)
-    std_t = torch.tensor(std, dtype=torch.float32, device=x.device).view(1, 3, 1, 1, 1)
-    mean_t = torch.tensor(mean, dtype=torch.float32, device=x.device).view(1, 3, 1, 1, 1)
-    x = x.mul_(1.0 / (255.0 * std_t)).sub_(mean_t / std_t)
-    return x.contiguous()
+    """One video's windows: `build_windows([(pixels, take)], mean, std)`, `(n, 3, T, S, S)`."""
+    return build_windows([(pixels, take)], mean, std)
