@@ -22,6 +22,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see judge/__init__.py: sp
 import argparse
 import json
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -118,14 +119,26 @@ def _loader(dataset, workers: int) -> DataLoader:
     )
 
 
-def median_rate(repeats: int, fn) -> tuple[float, list[float]]:
-    """Videos (or items) per second: the median of `repeats` timed runs of `fn() -> count`."""
-    rates = []
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (DataLoader workers, once joined)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def median_rate(repeats: int, fn) -> tuple[float, float]:
+    """(videos per second, the median of `repeats` timed runs of `fn() -> count`; CPU ms per
+    video over all runs, workers included). CPU time barely depends on what else the machine
+    runs, so it compares stages even where wall-clock rates are noisy."""
+    rates, cpu, total = [], _cpu_seconds(), 0.0
     for _ in range(repeats):
         t0 = time.perf_counter()
         n = fn()
         rates.append(n / (time.perf_counter() - t0))
-    return statistics.median(rates), rates
+        total += n
+    return statistics.median(rates), 1e3 * (_cpu_seconds() - cpu) / total
 
 
 def bench_judge(j: Judge, folder: Path, count: int, workers: int, batch: int, repeats: int):
@@ -144,21 +157,21 @@ def bench_judge(j: Judge, folder: Path, count: int, workers: int, batch: int, re
     rows = {
         "decode": median_rate(
             repeats, lambda: len(list(_loader(_DecodeAll([folder], backend), workers)))
-        )[0],
+        ),
         "pipeline": median_rate(
             repeats,
             lambda: len(
                 {int(p["index"]) for p in _loader(WindowStream([folder], options), workers)}
             ),
-        )[0],
-        "model": median_rate(repeats, model_only)[0],
+        ),
+        "model": median_rate(repeats, model_only),
         "score": median_rate(
             repeats,
             lambda: sum(
                 r["status"] == "ok"
                 for r in j.score(folder, batch_size=batch, num_workers=workers, threads=None)
             ),
-        )[0],
+        ),
     }
     return rows, windows_per_video, backend
 
@@ -185,16 +198,18 @@ def main() -> int:
     for width in args.widths:
         folder = make_judge(data, width, frames=16, size=64)
         j = Judge.load(folder)
-        rates, wpv, backend = bench_judge(
+        stages, wpv, backend = bench_judge(
             j, data / "clips96", args.videos, args.workers, args.batch_size, args.repeats
         )
         params = sum(p.numel() for p in j.model.parameters())
+        rates = {k: v[0] for k, v in stages.items()}
         row = {
             "judge": f"tiny3d width {width:g} ({params / 1e6:.2f} M), 16x64x64",
             "device": str(j.device),
             "backend": backend,
             "windows_per_video": round(wpv, 2),
             **{f"{k}_videos_per_s": round(v, 1) for k, v in rates.items()},
+            **{f"{k}_cpu_ms_per_video": round(v[1], 2) for k, v in stages.items()},
             "score_over_decode": round(rates["score"] / rates["decode"], 3),
             "score_over_slowest_stage": round(
                 rates["score"] / min(rates["pipeline"], rates["model"]), 3
@@ -226,6 +241,13 @@ def main() -> int:
     for r in results:
         cells = [r[f"{k}_videos_per_s"] for k in ("decode", "pipeline", "model", "score")]
         print(f"{r['judge']:36} " + " ".join(f"{c:>12}" for c in [*cells, r["score_over_decode"]]))
+    print(
+        f"\nCPU ms per video (this process + workers)\n{head[0]:36} "
+        + " ".join(f"{h:>12}" for h in head[1:5])
+    )
+    for r in results:
+        cells = [r[f"{k}_cpu_ms_per_video"] for k in ("decode", "pipeline", "model", "score")]
+        print(f"{r['judge']:36} " + " ".join(f"{c:>12}" for c in cells))
     print(f"wrote {args.out}")
     return 0
 
