@@ -1,4 +1,12 @@
-"""LightningDataModule over one or several manifests (a weighted mixture)."""
+"""LightningDataModule over one or several manifests (a weighted mixture).
+
+Training order and augmentation are functions of (seed, epoch, index) alone (see
+`judge.data.samplers.EpochSampler` and `ClipDataset`), and the checkpoint records the epoch a
+resumed run starts with (`state_dict`), so resuming from a checkpoint taken at the end of an
+epoch (Lightning's `last.ckpt`) gives the same batches, and so the same weights, as a run that
+was never stopped. A checkpoint taken in the middle of an epoch resumes at the start of that
+epoch's stream, not at the batch it stopped at: such a resume is not exact.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import lightning as L
-import torch
-from torch.utils.data import DataLoader, WeightedRandomSampler
+from torch.utils.data import DataLoader
 
 from judge.data.dataset import ClipDataset, Item
-from judge.data.samplers import sample_weights
+from judge.data.samplers import EpochSampler, sample_weights
 from judge.data.transforms import Augment, ClipTransform
 from judge.data.windows import WindowSpec
 from judge.io.manifest import read_manifest, resolve_path
@@ -35,6 +42,7 @@ class ClipDataModule(L.LightningDataModule):
         epoch_size: training samples per epoch (default: the training set's size).
         on_error: "skip" bad files (counted per batch as `skipped`) or "raise".
         split_seed: splits rows that carry none, by group (`judge.io.manifest_ops`).
+        seed: seeds the training order and augmentation, with the epoch.
         test_all_splits: every row is a test clip (evaluating a whole manifest).
     """
 
@@ -77,6 +85,7 @@ class ClipDataModule(L.LightningDataModule):
         self.test_all_splits = test_all_splits
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
+        self._resume_epoch = 0  # from a checkpoint (load_state_dict)
 
     @property
     def decoder(self) -> dict:
@@ -109,6 +118,7 @@ class ClipDataModule(L.LightningDataModule):
                 backend=self.backend,
                 timeout=self.decode_timeout,
                 on_error=self.on_error,
+                seed=self.seed,
             )
         train = per_split["train"]
         if train:
@@ -125,12 +135,11 @@ class ClipDataModule(L.LightningDataModule):
         self.setup()
         return len(self.datasets[split]) > 0
 
-    def _loader(self, split: str, sampler=None, shuffle: bool = False) -> DataLoader:
+    def _loader(self, split: str, sampler=None) -> DataLoader:
         return DataLoader(
             self.datasets[split],
             batch_size=self.batch_size,
             sampler=sampler,
-            shuffle=shuffle,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers,
@@ -142,17 +151,57 @@ class ClipDataModule(L.LightningDataModule):
         if not len(ds):
             raise ValueError("no training clips: no manifest row has split 'train'")
         uniform = len(self.sources) == 1 and not self.balanced
-        if uniform and self.epoch_size is None:
-            return self._loader("train", shuffle=True)
-        # Lightning wraps this sampler for DDP (fabric DistributedSamplerWrapper), so each rank
-        # draws its own share of the weighted stream.
-        gen = torch.Generator().manual_seed(self.seed)
-        sampler = WeightedRandomSampler(
-            torch.as_tensor(self._weights, dtype=torch.double),
-            num_samples=self.epoch_size or len(ds),
-            generator=gen,
+        # Under DDP, Lightning wraps this sampler (fabric DistributedSamplerWrapper) so each rank
+        # draws its own share of the same stream, and forwards set_epoch to it.
+        sampler = EpochSampler(
+            len(ds),
+            num_samples=self.epoch_size,
+            weights=None if uniform else self._weights,
+            seed=self.seed,
+            epoch=self._next_epoch(),
         )
         return self._loader("train", sampler=sampler)
+
+    def _next_epoch(self) -> int:
+        """The epoch the next training pass is.
+
+        Lightning builds (and starts iterating) the training loader before it restores the
+        loops of a resumed run, when the scheduler asks for the run's length, and calls
+        `set_epoch` only after that: so the checkpoint's own record comes first.
+        """
+        epoch = self._resume_epoch
+        if self.trainer is not None:
+            epoch = max(epoch, self.trainer.fit_loop.epoch_progress.current.processed)
+        return epoch
+
+    def state_dict(self) -> dict:
+        """Saved in every checkpoint: the seed, and the epoch a run resumed from it starts."""
+        epoch = self._resume_epoch
+        if self.trainer is not None:
+            loop = self.trainer.fit_loop
+            progress = loop.epoch_progress.current
+            epoch = progress.processed
+            # Written at the end of validation (inside the epoch, after its last training
+            # batch), a checkpoint resumes with the next epoch. Written at the end of the
+            # training epoch (ModelCheckpoint's default when validation runs once an epoch),
+            # it has counted that epoch as processed already.
+            in_epoch = progress.started > progress.processed
+            if in_epoch and loop.epoch_loop.batch_progress.is_last_batch:
+                epoch += 1
+        return {"seed": int(self.seed), "epoch": int(epoch)}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume the training stream where the checkpoint left it; the checkpoint's seed wins."""
+        if int(state.get("seed", self.seed)) != self.seed:
+            log.warning(
+                "data seed %s differs from the checkpoint's %s: resuming with the checkpoint's",
+                self.seed,
+                state["seed"],
+            )
+            self.seed = int(state["seed"])
+            if "train" in self.datasets:
+                self.datasets["train"].seed = self.seed
+        self._resume_epoch = int(state.get("epoch", 0))
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val")

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from judge.data.samplers import AUGMENT_STREAM, derive_seed
 from judge.data.targets import event_in_window, window_targets
 from judge.data.transforms import ClipTransform
 from judge.data.windows import ClipTooShort, WindowSpec, window_indices
@@ -40,6 +41,12 @@ class ClipDataset(Dataset):
         onset_mask bool `()`; frames int64 `(T,)` source frame indices; index int;
         path str; group str (matched twins share it); skipped int (bad files passed over).
     `train=True` draws a random window and augments it; otherwise the centre window as is.
+
+    A training window (start, crop, flips, colour, noise, re-encoding) is drawn from an RNG
+    seeded by (`seed`, epoch, index) alone, never by the process or worker that loads it, so
+    runs repeat exactly with any `num_workers` and a resumed run sees what an uninterrupted
+    one would have. The epoch comes with the index (`judge.data.samplers.EpochIndex`, from
+    `EpochSampler`); a plain int index uses `self.epoch`.
     """
 
     def __init__(
@@ -53,6 +60,7 @@ class ClipDataset(Dataset):
         timeout: float | None = 30.0,
         on_error: str = "skip",
         max_skips: int = 20,
+        seed: int = 0,
     ):
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
@@ -61,17 +69,19 @@ class ClipDataset(Dataset):
         self.backend, self.timeout = backend, timeout
         self.on_error, self.max_skips = on_error, max_skips
         self.bad: dict[int, str] = {}  # index -> reason, in this process
+        self.seed, self.epoch = seed, 0
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, i: int) -> dict:
+        epoch = getattr(i, "epoch", self.epoch)
         skipped = 0
-        j = i
+        j = int(i)
         for _ in range(self.max_skips + 1):
             if j not in self.bad:
                 try:
-                    sample = self.load(j, self._rng(j))
+                    sample = self.load(j, self._rng(j, epoch))
                     sample["skipped"] = skipped
                     return sample
                 except (VideoReadError, ClipTooShort) as e:
@@ -91,11 +101,10 @@ class ClipDataset(Dataset):
         self.bad[j] = reason
         log.warning("skipping %s: %s", path, reason)
 
-    def _rng(self, j: int) -> np.random.Generator | None:
+    def _rng(self, j: int, epoch: int) -> np.random.Generator | None:
         if not self.train:
             return None
-        # Differs per worker and epoch (DataLoader reseeds torch), reproducible with a seed.
-        return np.random.default_rng([torch.initial_seed() % 2**63, j])
+        return np.random.default_rng(derive_seed(self.seed, AUGMENT_STREAM, epoch, j))
 
     def load(self, j: int, rng: np.random.Generator | None) -> dict:
         item = self.items[j]

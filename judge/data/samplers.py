@@ -1,10 +1,14 @@
-"""Sampling weights for mixtures of manifests and for class balance."""
+"""Sampling weights for mixtures of manifests and class balance, and the seeded per-epoch
+training sampler."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import numpy as np
+import torch
+from torch.utils.data import Sampler
 
 from judge.labels import PLAUSIBLE
 
@@ -45,3 +49,80 @@ def sample_weights(
     if total <= 0:
         raise ValueError("every manifest in the mixture has weight 0 or no clips")
     return w / total
+
+
+# Stream tags for derive_seed, so the streams of one seed never coincide.
+SAMPLER_STREAM, AUGMENT_STREAM, DROPOUT_STREAM = 1, 2, 3
+
+
+def derive_seed(seed: int, *keys: int) -> int:
+    """A 63-bit seed (for `torch.manual_seed` or a Generator) that is a function of `seed` and
+    `keys` (a stream tag, epoch, index, ...) only."""
+    entropy = [seed % 2**64, *(int(k) for k in keys)]
+    state = np.random.SeedSequence(entropy).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+class EpochIndex(int):
+    """A dataset index that carries the epoch it was drawn for.
+
+    DataLoader workers (persistent or not) never see `set_epoch`, and which worker loads which
+    index depends on scheduling; the epoch travels with the index instead, so a sample's
+    augmentation is a function of (seed, epoch, index) whatever worker loads it. It is still
+    an int: `items[i]`, `Counter`, and Lightning's DDP sampler wrapper treat it as one.
+    """
+
+    epoch: int
+
+    def __new__(cls, index: int, epoch: int) -> EpochIndex:
+        obj = super().__new__(cls, index)
+        obj.epoch = int(epoch)
+        return obj
+
+    def __reduce__(self):  # to worker processes with its epoch
+        return EpochIndex, (int(self), self.epoch)
+
+
+class EpochSampler(Sampler[int]):
+    """Training order as a function of (seed, epoch) only, so a resumed run draws what an
+    uninterrupted one would have drawn.
+
+    `weights (N,)` given: `num_samples` draws with replacement (mixtures, class balance);
+    otherwise a permutation of the N indices per pass, repeated up to `num_samples`. Lightning
+    calls `set_epoch` before each epoch (under DDP through `DistributedSamplerWrapper`, which
+    forwards it); `ClipDataModule` sets the epoch of a resumed run from its checkpoint.
+    Yields `EpochIndex`es.
+    """
+
+    def __init__(
+        self,
+        num_items: int,
+        num_samples: int | None = None,
+        weights: np.ndarray | None = None,
+        seed: int = 0,
+        epoch: int = 0,
+    ):
+        if num_items < 1:
+            raise ValueError("EpochSampler needs at least one item")
+        self.num_items = num_items
+        self.num_samples = num_samples or num_items
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.double)
+        self.seed, self.epoch = seed, epoch
+        self.generator = torch.Generator()  # reseeded from (seed, epoch) by every __iter__
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __iter__(self) -> Iterator[EpochIndex]:
+        epoch = self.epoch
+        g = self.generator
+        g.manual_seed(derive_seed(self.seed, SAMPLER_STREAM, epoch))
+        if self.weights is not None:
+            order = torch.multinomial(self.weights, self.num_samples, True, generator=g)
+        else:
+            passes = -(-self.num_samples // self.num_items)
+            order = torch.cat([torch.randperm(self.num_items, generator=g) for _ in range(passes)])
+        return iter([EpochIndex(i, epoch) for i in order[: self.num_samples].tolist()])
