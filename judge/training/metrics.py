@@ -9,6 +9,7 @@ of the macro mean, as a count (`labels_scored`) shows.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torchmetrics.functional.classification import (
@@ -56,10 +57,16 @@ class JudgeMetrics:
         p["onset"].append(get(batch["onset"]))
         p["onset_m"].append(batch["onset_mask"].detach().cpu().bool())
 
-    def compute(self) -> dict[str, float]:
+    def compute(self, gather: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict:
+        """`{name: float}` over the epoch's rows; under DDP, `gather` maps this rank's rows
+        `(N, ...)` to every rank's (see `judge.training.distributed.gather_rows`), so all ranks
+        return the same dict. Every rank must then hold rows, as Lightning's distributed
+        sampler (which pads the ranks to equal length) ensures."""
         if not self._parts["labels"]:
             return {}
         cat = {k: torch.cat(v) for k, v in self._parts.items()}
+        if gather is not None:
+            cat = {k: gather(v) for k, v in cat.items()}
         res: dict[str, float] = {}
         aurocs = []
         for k, name in enumerate(self.label_names):

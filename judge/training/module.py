@@ -3,15 +3,22 @@ checkpoints."""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
+from functools import partial
 
 import lightning as L
 import torch
 from torch import nn
 
+from judge.data.samplers import DROPOUT_STREAM, derive_seed
+from judge.training.distributed import gather_rows
 from judge.training.losses import LossWeights, judge_loss
 from judge.training.metrics import JudgeMetrics
+from judge.training.resume import check_schedule_length
+
+log = logging.getLogger(__name__)
 
 TABLE_ROWS = 16  # clips per validation table sent to W&B
 
@@ -29,6 +36,8 @@ class JudgeModule(L.LightningModule):
         input_spec: how clips were read (frames, stride/fps, size, normalisation); stored in
             every checkpoint with the model config so scoring can rebuild the judge.
         decoder: the video backend's name and version, stored likewise.
+        seed: when set, dropout's random masks are a function of (seed, epoch, batch, rank),
+            so a resumed run repeats an uninterrupted one (see `judge.training.resume`).
     """
 
     def __init__(
@@ -41,6 +50,7 @@ class JudgeModule(L.LightningModule):
         label_names: tuple[str, ...] = (),
         input_spec: dict | None = None,
         decoder: dict | None = None,
+        seed: int | None = None,
     ):
         super().__init__()
         # Only plain data goes into checkpoints, so they load with torch.load(weights_only=True):
@@ -52,6 +62,7 @@ class JudgeModule(L.LightningModule):
                 "label_names": list(label_names),
                 "input_spec": _plain(input_spec or {}),
                 "decoder": _plain(decoder or {}),
+                "seed": seed,
             },
             logger=False,
         )
@@ -61,6 +72,8 @@ class JudgeModule(L.LightningModule):
         self.label_names = tuple(label_names)
         self.metrics = {s: JudgeMetrics(self.label_names) for s in ("val", "test")}
         self._table: list[dict] = []
+        self.seed = seed
+        self._saved_schedulers: list[dict] = []  # scheduler states of the checkpoint resumed
 
     def forward(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.model(video)
@@ -92,6 +105,17 @@ class JudgeModule(L.LightningModule):
             )
         return out, terms
 
+    def on_train_batch_start(self, batch: dict, batch_idx: int) -> None:
+        if self.seed is None:
+            return
+        # Dropout draws from torch's global RNG, which Lightning does not checkpoint and which
+        # data loading draws from too (a DataLoader iterator takes a base seed from it).
+        # Reseeding it per batch makes every mask the same in a resumed run as in an
+        # uninterrupted one; the rank keeps DDP replicas' masks apart.
+        torch.manual_seed(
+            derive_seed(self.seed, DROPOUT_STREAM, self.current_epoch, batch_idx, self.global_rank)
+        )
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")[1]["loss"]
 
@@ -113,10 +137,15 @@ class JudgeModule(L.LightningModule):
         self._log_metrics("test")
 
     def _log_metrics(self, stage: str) -> None:
-        results = self.metrics[stage].compute()
+        gather = None
+        if self.trainer.world_size > 1:
+            gather = partial(gather_rows, all_gather=self.all_gather, device=self.device)
+        results = self.metrics[stage].compute(gather)
         self.metrics[stage].reset()
         # NaN (a label with one class in this split) is not logged: it would break checkpoint
         # monitoring and plots; `labels_scored` says how many labels the macro AUROC covers.
+        # Computed from every rank's rows, the values are the same on all ranks, and so is
+        # their mean: sync_dist changes nothing but tells Lightning they are global.
         clean = {f"{stage}/{k}": v for k, v in results.items() if not math.isnan(v)}
         if clean:
             self.log_dict(clean, sync_dist=True)
@@ -165,12 +194,30 @@ class JudgeModule(L.LightningModule):
         """Build the scheduler, giving it the run's length where it asks for one (OneCycleLR's
         `total_steps`, CosineAnnealingLR's `T_max`): only the trainer knows it."""
         steps = max(1, int(self.trainer.estimated_stepping_batches))
-        for extra in ({"total_steps": steps}, {"T_max": steps}):
+        for key in ("total_steps", "T_max"):
             try:
-                return self.scheduler_factory(optimizer=opt, **extra)
+                sched = self.scheduler_factory(optimizer=opt, **{key: steps})
             except TypeError:  # this scheduler takes no such argument
                 continue
+            # A resumed run gets the checkpoint's schedule back: it must be as long as this run.
+            name = type(sched).__name__
+            check_schedule_length(self._saved_schedulers, key, steps, self.trainer.max_epochs, name)
+            return sched
         return self.scheduler_factory(optimizer=opt)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Before a resumed run configures its optimiser: keep the checkpoint's scheduler
+        states (to check their length) and its seed (the run goes on with the seed it had)."""
+        self._saved_schedulers = list(checkpoint.get("lr_schedulers") or [])
+        saved_seed = (checkpoint.get("hyper_parameters") or {}).get("seed")
+        if self.seed is not None and saved_seed is not None and saved_seed != self.seed:
+            log.warning(
+                "seed %s differs from the checkpoint's %s: resuming with the checkpoint's",
+                self.seed,
+                saved_seed,
+            )
+            self.seed = int(saved_seed)
+            self.hparams["seed"] = self.seed
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         """Make the checkpoint describe itself: enough to rebuild and use the judge without

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import hydra
@@ -57,6 +58,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         label_names=tuple(cfg.data.labels),
         input_spec=input_spec(cfg),
         decoder=dm.decoder,
+        seed=cfg.seed,
     )
     ckpt_path = cfg.get("ckpt_path")
     if ckpt_path == "last":
@@ -78,14 +80,26 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if not loggers:  # logger=none: a learning-rate monitor would have nowhere to write
         callbacks = [c for c in callbacks if type(c).__name__ != "LearningRateMonitor"]
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-    if cfg.get("train", True):
-        trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    if cfg.get("test", True) and dm.has_split("test"):
-        best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
-        trainer.test(module, dm, ckpt_path=best, weights_only=True)
-        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+    try:
+        if cfg.get("train", True):
+            trainer.fit(module, dm, ckpt_path=ckpt_path, weights_only=True)
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        if cfg.get("test", True) and dm.has_split("test"):
+            best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
+            trainer.test(module, dm, ckpt_path=best, weights_only=True)
+            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+    finally:
+        finish_wandb()
     return metrics
+
+
+def finish_wandb() -> None:
+    """End this process's W&B run. The jobs of a sweep (`-m`) run one after another in one
+    process, and a WandbLogger reuses a run still open: without this, every job after the
+    first would log into the first job's run."""
+    wandb = sys.modules.get("wandb")  # never imported: no run to end
+    if wandb is not None and wandb.run is not None:
+        wandb.finish()
 
 
 def ensure_data(cfg: DictConfig) -> None:
