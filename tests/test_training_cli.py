@@ -116,7 +116,7 @@ def test_ckpt_path_last_resumes_the_newest_run(tmp_path):
     from judge.training.train import train
 
     # No scheduler: OneCycleLR is sized for the first run's length, so a resume that extends
-    # max_epochs would step past its end (resuming with the same settings is fine).
+    # max_epochs is refused (tests/test_training_resume.py); with the same settings it is fine.
     train(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1", "model.scheduler=null"))
     first = torch.load(
         next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt")),
