@@ -11,7 +11,7 @@ from torchvision.models import video
 
 from judge.models import BACKBONES, JudgeModel, Tiny3D, WeightsFileError, build_model
 from judge.models.backbones import build_backbone
-from judge.models.heads import to_input_frames
+from judge.models.heads import JudgeHeads, to_input_frames
 from judge.models.pooling import pool_time
 from judge.models.tiny3d import frame_differences
 from judge.models.video_backbones import VIDEO_SPECS, TorchvisionVideoBackbone
@@ -292,12 +292,15 @@ def test_pretrained_argument_errors():
 
 def test_config_rebuilds_the_model():
     torch.manual_seed(0)
-    model = build_model("tiny3d", num_labels=3, dropout=0.1, width=0.5, diff_input=False)
+    model = build_model(
+        "tiny3d", num_labels=3, dropout=0.1, event_pool=True, width=0.5, diff_input=False
+    )
     config = json.loads(json.dumps(model.config))  # plain, JSON-able
     assert config == {
         "backbone": "tiny3d",
         "num_labels": 3,
         "dropout": 0.1,
+        "event_pool": True,
         "width": 0.5,
         "diff_input": False,
     }
@@ -414,3 +417,21 @@ def test_tiny3d_separates_held_out_teleports():
     with torch.no_grad():
         scores = model(clips)["labels"][:, 0]
     assert auroc(scores, labels) > 0.9
+
+
+def test_event_pool_reads_the_features_where_the_onset_head_points():
+    heads = JudgeHeads(clip_channels=4, frame_channels=3, num_labels=2, event_pool=True)
+    frames = torch.randn(2, 3, 5)
+    clip = torch.randn(2, 4)
+    with torch.no_grad():  # an onset head that fires on feature 0 alone, very sharply
+        heads.frames.weight.zero_()
+        heads.frames.bias.zero_()
+        heads.frames.weight[0, 0, 0] = 100.0
+        frames[:, 0] = -1.0
+        frames[0, 0, 3], frames[1, 0, 1] = 1.0, 1.0  # the event: frame 3, then frame 1
+        out = heads(frames, clip, num_frames=5)
+        event = torch.stack([frames[0, :, 3], frames[1, :, 1]])
+        expected = heads.labels(torch.cat([clip, event], dim=1))
+    torch.testing.assert_close(out["labels"], expected)
+    assert out["plausible"].shape == (2,) and out["frames"].shape == (2, 5)
+    assert heads.labels.in_features == 7

@@ -15,20 +15,32 @@ class JudgeHeads(nn.Module):
         frame_channels: width C of the per-frame features `(B, C, T')`.
         num_labels: L, the number of artifact labels.
         dropout: dropout on the features before every head (0 disables it).
+        event_pool: also feed the clip heads an "event feature": the per-frame features
+            averaged with the softmax over time of the onset logits. The onset head learns
+            *when* something happens long before the label heads learn *what*; reading the
+            features at that moment, rather than a max over the whole clip, tells the kinds
+            apart (width of the clip heads' input becomes C' + C).
 
     `forward(frames (B, C, T'), clip (B, C'), num_frames=T)` returns logits
     `labels (B, L)`, `plausible (B,)` (positive = plausible) and `frames (B, T)`.
     """
 
     def __init__(
-        self, clip_channels: int, frame_channels: int, num_labels: int, dropout: float = 0.0
+        self,
+        clip_channels: int,
+        frame_channels: int,
+        num_labels: int,
+        dropout: float = 0.0,
+        event_pool: bool = False,
     ) -> None:
         super().__init__()
         if num_labels < 1:
             raise ValueError(f"num_labels must be >= 1, got {num_labels}")
         self.dropout = nn.Dropout(dropout)
-        self.labels = nn.Linear(clip_channels, num_labels)
-        self.plausible = nn.Linear(clip_channels, 1)
+        self.event_pool = event_pool
+        width = clip_channels + (frame_channels if event_pool else 0)
+        self.labels = nn.Linear(width, num_labels)
+        self.plausible = nn.Linear(width, 1)
         # A 1x1 convolution over time = the same linear map at every frame.
         self.frames = nn.Conv1d(frame_channels, 1, kernel_size=1)
 
@@ -37,7 +49,11 @@ class JudgeHeads(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """frames `(B, C, T')`, clip `(B, C')` -> dict of logits (see class docstring)."""
         clip = self.dropout(clip)
-        onset = self.frames(self.dropout(frames))  # (B, 1, T')
+        frames = self.dropout(frames)
+        onset = self.frames(frames)  # (B, 1, T')
+        if self.event_pool:
+            weights = torch.softmax(onset, dim=-1)  # (B, 1, T'): where the event most likely is
+            clip = torch.cat([clip, (frames * weights).sum(dim=-1)], dim=1)  # (B, C' + C)
         return {
             "labels": self.labels(clip),
             "plausible": self.plausible(clip).squeeze(1),

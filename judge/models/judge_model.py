@@ -31,6 +31,7 @@ class JudgeModel(nn.Module):
         num_labels: int,
         dropout: float = 0.0,
         config: dict[str, Any] | None = None,
+        event_pool: bool = False,
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -39,6 +40,7 @@ class JudgeModel(nn.Module):
             frame_channels=backbone.out_channels,
             num_labels=num_labels,
             dropout=dropout,
+            event_pool=event_pool,
         )
         self.num_labels = num_labels
         self.config = dict(config or {})
@@ -54,18 +56,23 @@ def build_model(
     num_labels: int = 7,
     pretrained: Pretrained = False,
     dropout: float = 0.0,
+    event_pool: bool = False,
     **backbone_kwargs,
 ) -> JudgeModel:
     """Build a JudgeModel: `backbone` a key of `BACKBONES`, `backbone_kwargs` its options
-    (e.g. `width`, `diff_input` for tiny3d; `spatial_pool`, `clip_pool` for any)."""
+    (e.g. `width`, `diff_input` for tiny3d; `spatial_pool`, `clip_pool` for any);
+    `event_pool` is an option of the heads (see `JudgeHeads`)."""
     net = build_backbone(backbone, pretrained=pretrained, **backbone_kwargs)
     config = {
         "backbone": backbone,
         "num_labels": int(num_labels),
         "dropout": float(dropout),
+        "event_pool": bool(event_pool),
         **{k: _plain(v) for k, v in backbone_kwargs.items()},
     }
-    return JudgeModel(net, num_labels=num_labels, dropout=dropout, config=config)
+    return JudgeModel(
+        net, num_labels=num_labels, dropout=dropout, config=config, event_pool=event_pool
+    )
 
 
 def _plain(value: Any) -> Any:

