@@ -228,3 +228,22 @@ def test_weighted_sampler_splits_across_ddp_ranks(manifests):
     ]
     assert len(ranks[0]) == len(ranks[1]) == 32
     assert Counter(ranks[0] + ranks[1]) == Counter(draw())  # together, exactly one epoch
+
+
+def test_twin_batches_keep_each_group_together_with_the_same_window(manifests):
+    dm = _module([str(manifests["synth"])], twin_batches=True, augment={"hflip": 0.5})
+    ds = dm.datasets["train"]
+    groups = [item.row["group"] for item in ds.items]
+    assert len(set(groups)) < len(groups)  # the fixture has twins in training
+    order = [int(i) for i in dm.train_dataloader().sampler]
+    assert sorted(order) == list(range(len(ds)))
+    drawn = [groups[i] for i in order]
+    runs = [g for k, g in enumerate(drawn) if k == 0 or g != drawn[k - 1]]
+    assert len(runs) == len(set(drawn))  # each group comes as one run
+    by_group: dict[str, list[np.ndarray]] = {}
+    for i in range(len(ds)):
+        by_group.setdefault(groups[i], []).append(ds[i]["frames"].numpy())
+    for windows in by_group.values():  # twins share the window start drawn for their group
+        assert all(np.array_equal(w, windows[0]) for w in windows)
+    plain = _module([str(manifests["synth"])], augment={"hflip": 0.5})
+    assert plain.datasets["train"].rng_keys == list(range(len(ds)))

@@ -7,7 +7,14 @@ import math
 import pytest
 import torch
 
-from judge.training.losses import LossWeights, judge_loss, masked_bce, onset_loss, pairwise_loss
+from judge.training.losses import (
+    LossWeights,
+    judge_loss,
+    label_pairwise_loss,
+    masked_bce,
+    onset_loss,
+    pairwise_loss,
+)
 from judge.training.metrics import JudgeMetrics
 
 
@@ -139,3 +146,22 @@ def test_calibration_error_and_onset_accuracy():
     out["frames"] = torch.tensor([[0, 5.0, 0, 0], [5.0, 0, 0, 0]])  # off by 1, then by 3
     m.update(out, batch)
     assert m.compute()["onset_acc"] == 0.5
+
+
+def test_label_pairwise_loss_ranks_a_twin_above_its_clean_clip_on_its_own_label():
+    # clip 0 clean, clip 1 its teleport twin (label 0), clip 2 another scene's vanish (label 1)
+    labels = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    mask = torch.ones(3, 2, dtype=torch.bool)
+    plausible = torch.tensor([1.0, 0.0, 0.0])
+    known = torch.ones(3, dtype=torch.bool)
+    groups = ["a", "a", "b"]
+    good = torch.tensor([[-2.0, 0.0], [2.0, 0.0], [0.0, -5.0]])
+    assert label_pairwise_loss(good, labels, mask, plausible, known, groups, 1.0) == 0
+    bad = torch.tensor([[1.0, 0.0], [0.5, 0.0], [0.0, -5.0]], requires_grad=True)
+    loss = label_pairwise_loss(bad, labels, mask, plausible, known, groups, 1.0)
+    assert loss.item() == pytest.approx(1.5)  # one pair: margin 1 - (0.5 - 1.0)
+    loss.backward()
+    assert bad.grad[1, 0] < 0 < bad.grad[0, 0] and bad.grad[:, 1].abs().sum() == 0
+    unknown = mask.clone()
+    unknown[1, 0] = False
+    assert label_pairwise_loss(bad, labels, unknown, plausible, known, groups, 1.0) == 0

@@ -40,6 +40,9 @@ class ClipDataModule(L.LightningDataModule):
         augment: `Augment` fields for training, or None for none.
         balanced: draw each class (plausible, each artifact kind) equally often in training.
         epoch_size: training samples per epoch (default: the training set's size).
+        twin_batches: keep each group's clips (a clean scene and its artifact twins) together
+            in training batches, with the same window and augmentation draws, so the pairwise
+            loss has matched pairs to compare. Under DDP a group may be split between ranks.
         on_error: "skip" bad files (counted per batch as `skipped`) or "raise".
         split_seed: splits rows that carry none, by group (`judge.io.manifest_ops`).
         seed: seeds the training order and augmentation, with the epoch.
@@ -59,6 +62,7 @@ class ClipDataModule(L.LightningDataModule):
         persistent_workers: bool = True,
         balanced: bool = False,
         epoch_size: int | None = None,
+        twin_batches: bool = False,
         backend: str = "auto",
         decode_timeout: float | None = 30.0,
         on_error: str = "skip",
@@ -79,6 +83,7 @@ class ClipDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.persistent_workers = persistent_workers and num_workers > 0
         self.balanced, self.epoch_size = balanced, epoch_size
+        self.twin_batches = twin_batches
         self.backend = resolve_backend(backend)
         self.decode_timeout, self.on_error = decode_timeout, on_error
         self.split_seed, self.seed = split_seed, seed
@@ -119,6 +124,7 @@ class ClipDataModule(L.LightningDataModule):
                 timeout=self.decode_timeout,
                 on_error=self.on_error,
                 seed=self.seed,
+                align_groups=train and self.twin_batches,
             )
         train = per_split["train"]
         if train:
@@ -159,6 +165,7 @@ class ClipDataModule(L.LightningDataModule):
             weights=None if uniform else self._weights,
             seed=self.seed,
             epoch=self._next_epoch(),
+            groups=ds.rng_keys if self.twin_batches else None,
         )
         return self._loader("train", sampler=sampler)
 

@@ -46,7 +46,10 @@ class ClipDataset(Dataset):
     seeded by (`seed`, epoch, index) alone, never by the process or worker that loads it, so
     runs repeat exactly with any `num_workers` and a resumed run sees what an uninterrupted
     one would have. The epoch comes with the index (`judge.data.samplers.EpochIndex`, from
-    `EpochSampler`); a plain int index uses `self.epoch`.
+    `EpochSampler`); a plain int index uses `self.epoch`. With `align_groups`, the RNG is
+    seeded by the clip's group instead of its index: matched twins (same length, identical
+    before the onset) get the same window and the same augmentation draws, so what differs
+    between them in a batch is the artifact (crops still move to keep an event's box).
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class ClipDataset(Dataset):
         on_error: str = "skip",
         max_skips: int = 20,
         seed: int = 0,
+        align_groups: bool = False,
     ):
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
@@ -70,6 +74,7 @@ class ClipDataset(Dataset):
         self.on_error, self.max_skips = on_error, max_skips
         self.bad: dict[int, str] = {}  # index -> reason, in this process
         self.seed, self.epoch = seed, 0
+        self.rng_keys = group_ids(items) if align_groups else list(range(len(items)))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -104,7 +109,9 @@ class ClipDataset(Dataset):
     def _rng(self, j: int, epoch: int) -> np.random.Generator | None:
         if not self.train:
             return None
-        return np.random.default_rng(derive_seed(self.seed, AUGMENT_STREAM, epoch, j))
+        return np.random.default_rng(
+            derive_seed(self.seed, AUGMENT_STREAM, epoch, self.rng_keys[j])
+        )
 
     def load(self, j: int, rng: np.random.Generator | None) -> dict:
         item = self.items[j]
@@ -124,8 +131,9 @@ class ClipDataset(Dataset):
         video = self.transform(frames, rng, keep_boxes=boxes)
         out = {k: torch.as_tensor(v) for k, v in targets.items()}
         group = item.row.get("group", str(item.path))
-        out.update(video=video, frames=torch.as_tensor(idx), index=j, path=str(item.path),
-                   group=group)
+        out.update(
+            video=video, frames=torch.as_tensor(idx), index=j, path=str(item.path), group=group
+        )
         return out
 
 
@@ -133,3 +141,13 @@ def _centred(spec: WindowSpec) -> WindowSpec:
     from dataclasses import replace
 
     return replace(spec, mode="center")
+
+
+def group_ids(items: list[Item]) -> list[int]:
+    """An int per item, shared by the items of a manifest group; ungrouped items get their own."""
+    ids: dict[str, int] = {}
+    out = []
+    for j, item in enumerate(items):
+        group = item.row.get("group")
+        out.append(ids.setdefault(group, len(ids)) if group else len(items) + j)
+    return out

@@ -4,7 +4,7 @@ training sampler."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -88,7 +88,10 @@ class EpochSampler(Sampler[int]):
     uninterrupted one would have drawn.
 
     `weights (N,)` given: `num_samples` draws with replacement (mixtures, class balance);
-    otherwise a permutation of the N indices per pass, repeated up to `num_samples`. Lightning
+    otherwise a permutation of the N indices per pass, repeated up to `num_samples`. With
+    `groups (N,)` (an id per item), the draws are then reordered so that the clips of a group
+    come one after another, groups in the order they were first drawn: matched twins land in
+    the same batch, where the pairwise loss compares them. Lightning
     calls `set_epoch` before each epoch (under DDP through `DistributedSamplerWrapper`, which
     forwards it); `ClipDataModule` sets the epoch of a resumed run from its checkpoint.
     Yields `EpochIndex`es.
@@ -101,9 +104,13 @@ class EpochSampler(Sampler[int]):
         weights: np.ndarray | None = None,
         seed: int = 0,
         epoch: int = 0,
+        groups: Sequence[int] | None = None,
     ):
         if num_items < 1:
             raise ValueError("EpochSampler needs at least one item")
+        if groups is not None and len(groups) != num_items:
+            raise ValueError(f"groups has {len(groups)} entries for {num_items} items")
+        self.groups = groups
         self.num_items = num_items
         self.num_samples = num_samples or num_items
         self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.double)
@@ -125,4 +132,15 @@ class EpochSampler(Sampler[int]):
         else:
             passes = -(-self.num_samples // self.num_items)
             order = torch.cat([torch.randperm(self.num_items, generator=g) for _ in range(passes)])
-        return iter([EpochIndex(i, epoch) for i in order[: self.num_samples].tolist()])
+        order = order[: self.num_samples].tolist()
+        if self.groups is not None:
+            order = group_adjacent(order, self.groups)
+        return iter([EpochIndex(i, epoch) for i in order])
+
+
+def group_adjacent(order: list[int], groups: Sequence[int]) -> list[int]:
+    """`order` with each group's items together, groups in order of their first draw."""
+    members: dict[int, list[int]] = {}
+    for i in order:
+        members.setdefault(groups[i], []).append(i)
+    return [i for group in members.values() for i in group]

@@ -88,6 +88,32 @@ def pairwise_loss(
     return F.relu(margin - gap)[pairs].mean()
 
 
+def label_pairwise_loss(
+    label_logits: torch.Tensor,
+    labels: torch.Tensor,
+    label_mask: torch.Tensor,
+    plausible: torch.Tensor,
+    plausible_mask: torch.Tensor,
+    groups: list[str],
+    margin: float,
+) -> torch.Tensor:
+    """Hinge on matched twins, per label: an artifact twin must score its own label higher
+    than the clean clip of its group does, by `margin` logits. The clean clip is the same
+    scene without the artifact, so the comparison isolates what the artifact changed.
+
+    `label_logits (B, L)`, `labels (B, L)`, `label_mask (B, L)`, `plausible (B,)`,
+    `plausible_mask (B,)`; 0 without pairs.
+    """
+    clean = plausible_mask.bool() & (plausible > 0.5)
+    positive = label_mask.bool() & (labels > 0.5)  # (B, L)
+    same = torch.tensor([[a == b for b in groups] for a in groups], device=label_logits.device)
+    pairs = (same & clean[:, None])[:, :, None] & positive[None, :, :]  # (clean i, twin j, L)
+    if not pairs.any():
+        return label_logits.sum() * 0.0
+    gap = label_logits[None, :, :] - label_logits[:, None, :]  # twin j minus clean i
+    return F.relu(margin - gap)[pairs].mean()
+
+
 def judge_loss(out: dict, batch: dict, w: LossWeights) -> dict[str, torch.Tensor]:
     """All terms and their weighted sum (`loss`), from the model's outputs and a batch.
 
@@ -102,8 +128,13 @@ def judge_loss(out: dict, batch: dict, w: LossWeights) -> dict[str, torch.Tensor
         "onset": onset_loss(out["frames"], batch["onset"], batch["onset_mask"]),
     }
     if w.pairwise > 0 and "group" in batch:
+        groups = batch["group"]
+        plausible, known = batch["plausible"], batch["plausible_mask"]
+        # The twin ranks below its clean clip overall, and above it on its own label.
         terms["pairwise"] = pairwise_loss(
-            out["plausible"], batch["plausible"], batch["plausible_mask"], batch["group"], w.margin
+            out["plausible"], plausible, known, groups, w.margin
+        ) + label_pairwise_loss(
+            out["labels"], batch["labels"], batch["label_mask"], plausible, known, groups, w.margin
         )
     weights = {
         "labels": w.labels,
