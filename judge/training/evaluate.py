@@ -8,11 +8,13 @@ checkpoint decides the backbone, labels and input; the config only says what to 
 
 from __future__ import annotations
 
+import json
 import logging
 
 import hydra
 from omegaconf import DictConfig, open_dict
 
+from judge.io.atomic import atomic_write_text
 from judge.paths import config_dir
 
 log = logging.getLogger("judge.eval")
@@ -59,6 +61,10 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 def _main(cfg: DictConfig) -> None:
     metrics = evaluate(cfg)
     log.info("test metrics: %s", {k: round(v, 4) for k, v in sorted(metrics.items())})
+    if cfg.get("metrics_file"):
+        report = {"ckpt_path": str(cfg.ckpt_path), "metrics": metrics}
+        atomic_write_text(cfg.metrics_file, json.dumps(report, indent=2, sort_keys=True) + "\n")
+        log.info("metrics written to %s", cfg.metrics_file)
 
 
 def main() -> None:

@@ -1,0 +1,42 @@
+"""Callbacks of the judge's trainer."""
+
+from __future__ import annotations
+
+import time
+
+import lightning as L
+
+
+class TrainTimer(L.Callback):
+    """Logs wall time and training throughput at each validation, for learning curves.
+
+    `time/train_s` is seconds since fit started (training and validation both count, as with
+    the trainer's `max_time`); `time/clips_per_s` is training clips per second of training
+    steps alone (validation excluded), so a learning curve is AUROC against `time/train_s`.
+    Time spent before a resume is not known to this run: both restart on resume.
+    """
+
+    def __init__(self) -> None:
+        self._start = None
+        self._step_start = None
+        self._train_s = 0.0
+        self._clips = 0
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        self._start = time.perf_counter()
+        self._train_s, self._clips = 0.0, 0
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self._step_start = time.perf_counter()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if self._step_start is not None:
+            self._train_s += time.perf_counter() - self._step_start
+            self._clips += int(batch["video"].shape[0])
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        if self._start is None or trainer.sanity_checking:
+            return
+        pl_module.log("time/train_s", time.perf_counter() - self._start, sync_dist=True)
+        if self._train_s > 0:
+            pl_module.log("time/clips_per_s", self._clips / self._train_s, sync_dist=True)
