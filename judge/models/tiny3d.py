@@ -123,7 +123,9 @@ class Tiny3D(nn.Module):
             )
         if self.diff_input:
             x = torch.cat([x, frame_differences(x)], dim=1)
-        return self.stages(self.stem(x.contiguous(memory_format=torch.channels_last_3d)))
+        if not torch.onnx.is_in_onnx_export():  # ONNX has no memory formats (and needs none)
+            x = x.contiguous(memory_format=torch.channels_last_3d)
+        return self.stages(self.stem(x))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(B, 3, T, H, W)` -> (per-frame `(B, C, T)`, clip `(B, C)`)."""

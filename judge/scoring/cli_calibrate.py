@@ -216,8 +216,8 @@ def update_judge_json(path: Path, result: dict) -> None:
 def save_calibration(judge: str, out: str | None, result: dict, *, overwrite: bool) -> Path:
     """Store the fit with the judge: in place (``out`` None) or as a new exported folder.
 
-    ``export_judge`` writes the folder atomically with the new temperatures and thresholds;
-    its ``judge.json`` keys are fixed, so the ``calibration`` record is merged in afterwards.
+    A new folder is written by ``export_judge`` in one atomic step, with the temperatures,
+    thresholds and the ``calibration`` record.
     """
     if out is None:
         update_judge_json(Path(judge) / JUDGE_JSON, result)
@@ -230,8 +230,8 @@ def save_calibration(judge: str, out: str | None, result: dict, *, overwrite: bo
         overwrite=overwrite,
         temperatures=result["temperatures"],
         thresholds=result["thresholds"],
+        extra={"calibration": result["calibration"]},
     )
-    update_judge_json(Path(out) / JUDGE_JSON, result)
     return Path(out)
 
 

@@ -65,10 +65,12 @@ def export_judge(
     temperatures: Mapping[str, float] | None = None,
     thresholds: Mapping[str, float] | None = None,
     onnx_tolerance: float = 1e-4,
+    extra: Mapping[str, object] | None = None,
 ) -> dict:
     """Export `source` (a `.ckpt` or an exported folder) to the folder `out`.
 
-    `temperatures` / `thresholds` override (merge into) those the source carries. With `onnx`,
+    `temperatures` / `thresholds` override (merge into) those the source carries; `extra` adds
+    (or replaces) top-level `judge.json` keys, such as judge-calibrate's report. With `onnx`,
     also writes `model.onnx` and checks it against PyTorch on a random input; a max abs
     difference above `onnx_tolerance` raises `onnx_export.OnnxMismatch` and nothing is written.
     Returns a summary: `{"out", "judge", "onnx_max_abs_diff" (with onnx)}`.
@@ -82,6 +84,7 @@ def export_judge(
     model = build_judge_model(weights, desc, str(source))  # proves the weights load
     desc["temperatures"] = {**(desc.get("temperatures") or {}), **dict(temperatures or {})}
     desc["thresholds"] = {**(desc.get("thresholds") or {}), **dict(thresholds or {})}
+    desc.update(dict(extra or {}))
     content = judge_json(desc)
     summary: dict = {"out": str(out), "judge": content}
     out.parent.mkdir(parents=True, exist_ok=True)
