@@ -11,7 +11,7 @@ export MUJOCO_GL
 OMP_WAIT_POLICY ?= PASSIVE
 export OMP_WAIT_POLICY
 
-.PHONY: install test test-all lint synth demo bench-synth bench-loading clean
+.PHONY: install test test-all lint synth demo bench-synth bench-loading bench-quality bench-scoring clean
 
 install: $(STAMP)
 
@@ -43,6 +43,13 @@ bench-synth: $(STAMP)
 
 bench-loading: $(STAMP)
 	$(PY) scripts/bench_loading.py
+
+# About 45 minutes on 2 cores: cpu_tiny and the r3d_18 baseline, 15 minutes of training each.
+bench-quality: $(STAMP)
+	$(PY) scripts/bench_quality.py
+
+bench-scoring: $(STAMP)
+	$(PY) scripts/bench_scoring.py
 
 # Removes caches and build metadata; leaves $(VENV) and data/generated/ alone.
 clean:

@@ -7,7 +7,10 @@
    same generator settings but another seed (`--test-seed`), timing both: rendering is reported
    apart from training.
 2. Runs `judge-train experiment=<preset> logger=csv` as users do, for the judge and for the
-   baseline (`model=r3d_18`, from scratch, same data, budget and schedule).
+   baseline (`model=r3d_18`, from scratch, same data, heads, losses and time budget). The
+   preset's epochs are sized for tiny3d; the baseline's are sized to the budget from its
+   measured training speed (`budget_epochs`), so its learning-rate schedule also completes
+   instead of being cut off by `max_time` in its warm-up.
 3. Runs `judge-eval` on the test set with each run's best checkpoint (by val/auroc).
 4. Writes per-label AUROC/AP, ECE, onset accuracy, train time, clips/s and the learning curve
    (val AUROC against training time) to JSON, prints a table, and plots the curves.
@@ -34,6 +37,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from judge.io.atomic import atomic_write_text
+from judge.io.manifest import read_manifest
 from judge.labels import ARTIFACT_LABELS
 from judge.paths import config_dir
 
@@ -87,6 +91,40 @@ def best_checkpoint(run_dir: Path) -> Path:
     return max(found, key=lambda p: p.stat().st_mtime)
 
 
+def budget_epochs(preset: str, overrides: list[str], train_clips: int) -> list[str]:
+    """Overrides that fit a model's whole schedule into the preset's `max_time`.
+
+    Times a few training steps of the model on random clips of the preset's shape, assumes
+    75% of the budget goes to training steps (the rest: validation, loading, start-up), and
+    returns `trainer.max_epochs` (and `data.epoch_size` when less than one pass fits, in four
+    validated parts) for that many clips.
+    """
+    import torch
+    from hydra.utils import instantiate
+
+    with initialize_config_dir(config_dir(), version_base="1.3"):
+        cfg = compose("train", overrides=[f"experiment={preset}", *overrides])
+    model = instantiate(cfg.model.model)
+    optimizer = torch.optim.AdamW(model.parameters())
+    d = cfg.data
+    x = torch.randn(d.batch_size, 3, d.window.num_frames, d.size, d.size)
+    for step in range(4):
+        if step == 1:
+            start = time.perf_counter()
+        out = model(x)
+        loss = out["labels"].sum() + out["plausible"].sum() + out["frames"].sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    clips_per_s = 3 * d.batch_size / (time.perf_counter() - start)
+    h, m, sec = (int(v) for v in str(cfg.trainer.max_time).split(":")[-3:])
+    clips = int(0.75 * (3600 * h + 60 * m + sec) * clips_per_s)
+    print(f"{cfg.model.model.backbone}: {clips_per_s:.1f} clips/s in training steps", flush=True)
+    if clips >= 2 * train_clips:
+        return [f"trainer.max_epochs={clips // train_clips}"]
+    return [f"data.epoch_size={max(d.batch_size, clips // 4)}", "trainer.max_epochs=4"]
+
+
 def train_and_test(name: str, preset: str, overrides: list[str], test_manifest: Path, root: Path):
     run_dir = root / name
     if run_dir.exists():
@@ -125,26 +163,29 @@ def train_and_test(name: str, preset: str, overrides: list[str], test_manifest: 
 
 
 def table(results: dict) -> str:
+    """Markdown: test metrics of each run side by side, then time and speed."""
     names = list(results["runs"])
-    lines = ["| metric | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    runs = [results["runs"][n] for n in names]
+    lines = ["| test set | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
 
-    def row(label, key, digits=3):
-        vals = [results["runs"][n]["test"].get(key) for n in names]
-        cells = ["-" if v is None else f"{v:.{digits}f}" for v in vals]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    def row(label: str, cells: list) -> None:
+        text = ["-" if c is None else c if isinstance(c, str) else f"{c:.3f}" for c in cells]
+        lines.append(f"| {label} | " + " | ".join(text) + " |")
 
-    row("macro AUROC", "test/auroc")
+    row("macro AUROC", [r["test"].get("test/auroc") for r in runs])
     for label in ARTIFACT_LABELS:
-        row(f"{label} AUROC / AP", f"test/{label}/auroc")
-        lines[-1] += " AP " + " / ".join(
-            f"{results['runs'][n]['test'].get(f'test/{label}/ap', float('nan')):.3f}" for n in names
-        )
-    row("plausible AUROC", "test/plausible/auroc")
-    row("ECE", "test/ece")
-    row("onset accuracy (+-1 frame)", "test/onset_acc")
-    for key, label in (("train_s", "train time (s)"), ("clips_per_s", "train clips/s")):
-        cells = [results["runs"][n].get(key) for n in names]
-        lines.append(f"| {label} | " + " | ".join("-" if c is None else f"{c:.1f}" for c in cells))
+        cells = [
+            f"{r['test'].get(f'test/{label}/auroc', float('nan')):.3f} / "
+            f"{r['test'].get(f'test/{label}/ap', float('nan')):.3f}"
+            for r in runs
+        ]
+        row(f"{label} AUROC / AP", cells)
+    row("plausible AUROC", [r["test"].get("test/plausible/auroc") for r in runs])
+    row("ECE", [r["test"].get("test/ece") for r in runs])
+    row("onset within 1 frame", [r["test"].get("test/onset_acc") for r in runs])
+    row("train time (min)", [f"{r['train_s'] / 60:.1f}" if r["train_s"] else None for r in runs])
+    row("epochs", [str(r["epochs"]) for r in runs])
+    row("train clips/s", [f"{r['clips_per_s']:.1f}" if r["clips_per_s"] else None for r in runs])
     return "\n".join(lines)
 
 
@@ -172,7 +213,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="cpu_tiny")
     ap.add_argument("--baseline", default="r3d_18", help="model config of the baseline run")
-    ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument(
+        "--runs", nargs="+", default=["judge", "baseline"], choices=["judge", "baseline"]
+    )
     ap.add_argument("--override", action="append", default=[], help="Hydra override, repeatable")
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--test-scenes", type=int, default=200)
@@ -192,18 +235,25 @@ def main() -> None:
         "train": render(train_out, spec.num_scenes, spec.seed, synth, workers),
         "test": render(test_out, args.test_scenes, args.test_seed, synth, workers),
     }
+    old = json.loads(args.out.read_text()) if args.out.exists() else {}
     results = {
         "preset": args.preset,
         "machine": {"cpus": workers, "platform": platform.platform(), "cpu": platform.processor()},
         "train_data": {"manifest": str(train_out / "manifest.jsonl"), "seed": spec.seed},
         "test_data": {"manifest": str(test_out / "manifest.jsonl"), "seed": args.test_seed},
         "render_s": render_s,
-        "runs": {},
+        # Runs not redone this time are kept from the previous file of the same preset.
+        "runs": old.get("runs", {}) if old.get("preset") == args.preset else {},
     }
     test_manifest = test_out / "manifest.jsonl"
-    runs = {"judge": list(args.override)}
-    if not args.skip_baseline:
-        runs[f"{args.baseline} (scratch)"] = [*args.override, f"model={args.baseline}"]
+    runs = {}
+    if "judge" in args.runs:
+        runs["judge"] = list(args.override)
+    if "baseline" in args.runs:
+        base = [*args.override, f"model={args.baseline}"]
+        rows = read_manifest(train_out / "manifest.jsonl")
+        train_clips = sum(r.get("split") == "train" for r in rows)
+        runs[f"{args.baseline} (scratch)"] = base + budget_epochs(args.preset, base, train_clips)
     for name, overrides in runs.items():
         key = name.split()[0]
         result = train_and_test(key, args.preset, overrides, test_manifest, args.root)

@@ -2,14 +2,17 @@
 
     python scripts/bench_scoring.py --out bench/scoring.json
 
-On `--videos` generated H.264 clips (96x96, 24-48 frames, 15 fps) it times, with the same
-reader and the same number of DataLoader workers as `judge-score`:
+On `--videos` H.264 clips of each set in `--sets` it times, with the same reader and the same
+number of DataLoader workers as `judge-score`:
   decode     every frame of every video read, nothing else;
   pipeline   decode + sliding windows + resize + normalise (the scorer's workers, no model);
   model      the judge's forward alone on random windows, as videos/s at this set's windows per
              video;
   score      `Judge.score` end to end (decode in workers, model in this process).
 Each judge is an untrained tiny3d (speed does not depend on training), exported like a real one.
+Sets: `synthetic` (96x96, 24-48 frames, 15 fps: the generator's clips, where decoding is almost
+free) and `generated` (832x480, 49 frames, 16 fps: the size of a text-to-video model's output,
+the files `judge-score` is for).
 """
 
 # ruff: noqa: E402 - the environment must be set before torch is imported
@@ -42,25 +45,30 @@ from judge.scoring.inputs import iter_entries
 from judge.scoring.judge import Judge
 from judge.scoring.stream import ReadOptions, WindowStream, worker_init
 
+# name -> (width, height, frames (min, max), fps)
+SETS = {"synthetic": (96, 96, (24, 48), 15), "generated": (832, 480, (49, 49), 16)}
 
-def make_videos(folder: Path, count: int, side: int = 96) -> list[Path]:
-    """`count` clips of 24-48 frames: a moving square over a noisy background (kept between
-    runs)."""
+
+def make_videos(folder: Path, count: int, width: int, height: int, frames, fps: int) -> None:
+    """`count` clips: moving squares over a textured background (kept between runs)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    paths = []
+    yy, xx = np.mgrid[0:height, 0:width]
+    side = max(16, height // 6)
     for i in range(count):
         path = folder / f"clip{i:04d}.mp4"
-        frames_n = int(rng.integers(24, 49))
-        if not path.exists():
-            background = rng.integers(30, 120, (side, side, 3), dtype=np.uint8)
-            video = np.repeat(background[None], frames_n, 0)
-            for t in range(frames_n):
-                x = (7 * i + 3 * t) % (side - 16)
-                video[t, 40:56, x : x + 16] = (240, 200, 40)
-            write_video(path, video, fps=15, crf=23)
-        paths.append(path)
-    return paths
+        frames_n = int(rng.integers(frames[0], frames[1] + 1))
+        if path.exists():
+            continue
+        texture = (np.sin(xx / (9 + i % 7)) + np.cos(yy / (13 + i % 5))) * 30 + 90
+        background = np.stack([texture, texture * 0.8 + 20, 160 - texture / 2], -1)
+        background += rng.normal(0, 6, background.shape)
+        video = np.repeat(np.clip(background, 0, 255).astype(np.uint8)[None], frames_n, 0)
+        for t in range(frames_n):
+            x = (7 * i + 3 * t * width // 96) % (width - side)
+            y = height // 3
+            video[t, y : y + side, x : x + side] = (240, 200, 40)
+        write_video(path, video, fps=fps, crf=23)
 
 
 def make_judge(folder: Path, width: float, frames: int, size: int) -> Path:
@@ -188,22 +196,26 @@ def main() -> int:
         "--threads", type=int, default=0, help="model threads (0: as judge-score, cores - workers)"
     )
     ap.add_argument("--widths", type=float, nargs="+", default=[1.0, 0.25])
+    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     args = ap.parse_args()
     cores = len(os.sched_getaffinity(0))
     threads = args.threads or max(1, cores - args.workers)
     torch.set_num_threads(threads)
     data = Path(args.data)
-    make_videos(data / "clips96", args.videos)
     results = []
-    for width in args.widths:
+    for set_name, width in ((s, w) for s in args.sets for w in args.widths):
+        w_px, h_px, frames, fps = SETS[set_name]
+        clips = data / f"{set_name}_{w_px}x{h_px}"
+        make_videos(clips, args.videos, w_px, h_px, frames, fps)
         folder = make_judge(data, width, frames=16, size=64)
         j = Judge.load(folder)
         stages, wpv, backend = bench_judge(
-            j, data / "clips96", args.videos, args.workers, args.batch_size, args.repeats
+            j, clips, args.videos, args.workers, args.batch_size, args.repeats
         )
         params = sum(p.numel() for p in j.model.parameters())
         rates = {k: v[0] for k, v in stages.items()}
         row = {
+            "videos": f"{set_name}: {w_px}x{h_px}, {frames[0]}-{frames[1]} frames, {fps} fps",
             "judge": f"tiny3d width {width:g} ({params / 1e6:.2f} M), 16x64x64",
             "device": str(j.device),
             "backend": backend,
@@ -223,7 +235,7 @@ def main() -> int:
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "videos": f"{args.videos} H.264 clips, 96x96, 24-48 frames, 15 fps",
+        "videos": f"{args.videos} H.264 clips per set (crf 23)",
         "workers": args.workers,
         "batch_size": args.batch_size,
         "window": "16 frames, stride 1, hop 8, last window aligned to the end, crop to 64x64",
@@ -232,22 +244,24 @@ def main() -> int:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    head = ("judge", "decode", "pipeline", "model", "score", "score/decode")
+    head = ("set, judge", "decode", "pipeline", "model", "score", "score/decode")
     print(
         f"\nvideos/s, {args.workers} workers, {torch.get_num_threads()} torch threads, "
         f"{cores} cores"
     )
-    print(f"{head[0]:36} " + " ".join(f"{h:>12}" for h in head[1:]))
+    print(f"{head[0]:48} " + " ".join(f"{h:>12}" for h in head[1:]))
     for r in results:
         cells = [r[f"{k}_videos_per_s"] for k in ("decode", "pipeline", "model", "score")]
-        print(f"{r['judge']:36} " + " ".join(f"{c:>12}" for c in [*cells, r["score_over_decode"]]))
+        name = f"{r['videos'].split(':')[0]}, {r['judge']}"
+        print(f"{name:48} " + " ".join(f"{c:>12}" for c in [*cells, r["score_over_decode"]]))
     print(
-        f"\nCPU ms per video (this process + workers)\n{head[0]:36} "
+        f"\nCPU ms per video (this process + workers)\n{head[0]:48} "
         + " ".join(f"{h:>12}" for h in head[1:5])
     )
     for r in results:
         cells = [r[f"{k}_cpu_ms_per_video"] for k in ("decode", "pipeline", "model", "score")]
-        print(f"{r['judge']:36} " + " ".join(f"{c:>12}" for c in cells))
+        name = f"{r['videos'].split(':')[0]}, {r['judge']}"
+        print(f"{name:48} " + " ".join(f"{c:>12}" for c in cells))
     print(f"wrote {args.out}")
     return 0
 
