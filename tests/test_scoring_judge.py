@@ -201,7 +201,7 @@ def test_a_hung_decoder_times_out_and_the_run_goes_on(videos, monkeypatch):
 
     real_open = stream.open_video
 
-    def slow_open(path, backend="auto"):
+    def slow_open(path, backend="auto", **kw):
         if str(path).endswith("good.mp4"):
             import time
 
@@ -232,7 +232,7 @@ def test_a_read_failing_midway_drops_the_video_not_the_run(videos, monkeypatch):
 
     real_open = stream.open_video
 
-    def flaky_open(path, backend="auto"):
+    def flaky_open(path, backend="auto", **kw):
         reader = real_open(path, backend)
         if str(path).endswith("long.mp4"):
             real_get, calls = reader.get, []

@@ -58,7 +58,7 @@ def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path
 
     data = tmp_path / "data"
     metrics = train(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1"))
-    assert (data / "generated" / "cpu_tiny" / "manifest.jsonl").exists()  # rendered first
+    assert (data / "generated" / "cpu_tiny_3" / "manifest.jsonl").exists()  # rendered first
     assert "train/loss_epoch" in metrics
     last = next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt"))
     meta = torch.load(last, map_location="cpu", weights_only=True)["judge"]
@@ -69,7 +69,7 @@ def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path
         [
             f"ckpt_path={last}",
             f"paths.data_dir={data}",
-            f"data.manifest={data / 'generated' / 'cpu_tiny' / 'manifest.jsonl'}",
+            f"data.manifest={data / 'generated' / 'cpu_tiny_3' / 'manifest.jsonl'}",
             "data.num_workers=0",
             "++trainer.limit_test_batches=2",
         ],

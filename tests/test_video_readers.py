@@ -398,3 +398,29 @@ def test_packet_index_is_cached_but_follows_a_rewritten_file(tmp_path):
     assert scan_packets(path) is first  # second visit: no demux pass
     write_video(path, np.zeros((30, 32, 32, 3), np.uint8), fps=10)
     assert len(scan_packets(path).pts) == 30
+
+
+@needs_decord
+def test_decord_shrinks_large_videos_in_its_decoder_at_exact_indices(tmp_path):
+    from judge.io.decord_reader import shrunk_size
+    from judge.io.writer import write_video
+
+    # The index code, drawn at twice the fixture size: shrunk back, it reads again.
+    big = np.stack([draw_frame(i).repeat(2, axis=0).repeat(2, axis=1) for i in range(40)])
+    path = write_video(tmp_path / "big.mp4", big, fps=30, crf=18)
+    with open_video(path, "decord", short_side=64) as reader:
+        assert reader.mode == "random"
+        wanted = [5, 0, 39, 17, 17, 18]
+        frames = reader.get(wanted)
+        assert frames.shape == (6, 64, 128, 3)
+        assert decode_indices(frames) == wanted
+    with open_video(path, "decord") as reader:  # no hint: full size
+        assert reader.get([3]).shape == (1, 128, 256, 3)
+    square = write_video(tmp_path / "square.mp4", big[:, :, :128], fps=30, crf=18)
+    with open_video(square, "decord", short_side=48) as reader:
+        # decord's scaler fails at 48x48: the reader goes on at full size instead
+        assert reader.get([0, 7]).shape == (2, 128, 128, 3)
+    assert shrunk_size(832, 480, 64) == (111, 64)
+    assert shrunk_size(480, 832, 64) == (64, 111)
+    assert shrunk_size(96, 96, 64) is None  # not twice as large: the exact training path
+    assert shrunk_size(0, 0, 64) is None and shrunk_size(832, 480, None) is None

@@ -56,6 +56,8 @@ class PacketIndex:
     pts: tuple[int | None, ...]
     keyframe: tuple[bool, ...]
     discard: tuple[bool, ...]
+    width: int = 0  # coded frame size from the stream header (0 when unknown)
+    height: int = 0
 
     @property
     def num_frames(self) -> int:
@@ -203,6 +205,8 @@ def _scan_packets(path_str: str, size: int, mtime_ns: int) -> PacketIndex:
             pts=tuple(pts),
             keyframe=tuple(keyframe),
             discard=tuple(discard),
+            width=int(stream.codec_context.width or 0),
+            height=int(stream.codec_context.height or 0),
         )
     finally:
         container.close()

@@ -116,8 +116,14 @@ def resolve_backend(backend: str = "auto") -> str:
     return backend
 
 
-def open_video(path: str | os.PathLike[str], backend: str = "auto") -> VideoReader:
-    """Open a video with a backend (`auto` picks decord where installed, else PyAV)."""
+def open_video(
+    path: str | os.PathLike[str], backend: str = "auto", short_side: int | None = None
+) -> VideoReader:
+    """Open a video with a backend (`auto` picks decord where installed, else PyAV).
+
+    `short_side`: a hint that frames may come shrunk to this shorter side (decord scales large
+    videos in its decoder; PyAV returns full size); callers resize whatever size comes.
+    """
     name = resolve_backend(backend)
     path = Path(path)
     if not path.is_file():
@@ -127,7 +133,7 @@ def open_video(path: str | os.PathLike[str], backend: str = "auto") -> VideoRead
     if name == "decord":
         from judge.io.decord_reader import DecordReader
 
-        return DecordReader(path)
+        return DecordReader(path, short_side=short_side)
     from judge.io.pyav_reader import PyAVReader
 
     return PyAVReader(path)

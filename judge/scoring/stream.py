@@ -113,7 +113,9 @@ class WindowStream(IterableDataset):
         opts, path = self.options, entry.path
         reader: VideoReader | None = None
         try:
-            reader = call_with_timeout(lambda: _open(path, opts.backend), opts.timeout, path)
+            # Crop fit only: there the centre square's side is the frame's shorter side.
+            short = opts.spec["size"] if opts.fit == "crop" else None
+            reader = call_with_timeout(lambda: _open(path, opts.backend, short), opts.timeout, path)
             yield from self._read(index, path, reader)
         except DecodeTimeout as e:
             reader = None  # still in use by the abandoned thread: closing it could crash
@@ -172,8 +174,8 @@ class WindowStream(IterableDataset):
                 cache = {i: f for i, f in cache.items() if i >= keep_from}
 
 
-def _open(path: str, backend: str) -> VideoReader:
-    reader = open_video(path, backend)
+def _open(path: str, backend: str, short_side: int | None) -> VideoReader:
+    reader = open_video(path, backend, short_side=short_side)
     _ = reader.num_frames, reader.fps  # both may scan the file: inside the timeout too
     return reader
 
