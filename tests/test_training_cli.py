@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import open_dict
+from training_fixtures import FAST
 
 from judge.paths import config_dir
 
@@ -89,13 +90,7 @@ def _tiny_train_cfg(tmp_path, *extra):
             "synth_if_missing.num_workers=0",
             "+synth_if_missing.synth.render.sizes=[[64,64]]",
             "+synth_if_missing.synth.render.num_frames=[16]",
-            "data.window.num_frames=8",
-            "data.size=32",
-            "data.batch_size=4",
-            "data.num_workers=0",
-            "++trainer.limit_train_batches=2",
-            "++trainer.limit_val_batches=1",
-            "test=false",
+            *FAST,
             *extra,
         ],
     )
