@@ -1,0 +1,1 @@
+"""Evaluation reports: a training-free baseline judge and metrics tables (Markdown, JSON)."""
