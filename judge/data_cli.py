@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from judge.cli_errors import UsageError, run_reporting_errors
 from judge.io.manifest import SPLITS, ManifestError, read_manifest, write_manifest
 from judge.io.manifest_ops import (
     manifest_stats,
@@ -24,10 +25,6 @@ from judge.io.manifest_ops import (
 )
 
 PROG = "judge-data"
-
-
-class UsageError(Exception):
-    """An expected problem with the command's input; printed as one line, no traceback."""
 
 
 # ----------------------------------------------------------------------------- stats
@@ -295,15 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ManifestError, UsageError, ValueError) as e:
-        # ValueError covers MergeError, judge.sources.SourceError and bad split ratios.
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"{PROG}: error: {where}{e.strerror or e}", file=sys.stderr)
-    return 1
+    return run_reporting_errors(PROG, lambda: args.func(args))
 
 
 if __name__ == "__main__":

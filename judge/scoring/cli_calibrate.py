@@ -13,17 +13,16 @@ import math
 import sys
 from pathlib import Path
 
+from judge.cli_errors import UsageError, run_reporting_errors
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
 from judge.labels import ARTIFACT_LABELS, PLAUSIBLE
 from judge.scoring.calibration import LabelFit, calibrate, pooled
 from judge.scoring.calibration_data import CalibrationData, collect
 from judge.scoring.cli_common import (
-    UsageError,
     add_scoring_args,
     load_judge,
     read_records,
-    run_reporting_errors,
     score_with_judge,
     write_jsonl,
 )

@@ -1,5 +1,5 @@
 """What `judge-rerank` and `judge-calibrate` share: score-file reading, JSONL writing, the
-scoring flags (named as in `judge-score`), and one way of reporting expected errors."""
+scoring flags (named as in `judge-score`)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,14 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
+from judge.cli_errors import UsageError
 from judge.io.atomic import atomic_write_text
-from judge.io.manifest import ManifestError
 from judge.labels import PLAUSIBLE
 
 _MAX_LISTED = 10
-
-
-class UsageError(Exception):
-    """An expected problem with the command's input; printed as one line, no traceback."""
 
 
 def read_records(path: str | Path) -> list[dict]:
@@ -130,16 +126,3 @@ def score_with_judge(args: argparse.Namespace, inputs: list, judge=None) -> list
     if sys.stderr.isatty():
         print(file=sys.stderr)
     return records
-
-
-def run_reporting_errors(prog: str, fn: Callable[[], int]) -> int:
-    """``fn()``, with expected failures printed as ``prog: error: ...`` and exit status 1."""
-    try:
-        return fn()
-    except (ManifestError, UsageError, ValueError) as e:
-        # ValueError covers GroupingError, JudgeLoadError, bad weights and bad records.
-        print(f"{prog}: error: {e}", file=sys.stderr)
-    except OSError as e:
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"{prog}: error: {where}{e.strerror or e}", file=sys.stderr)
-    return 1

@@ -10,12 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from judge.cli_errors import UsageError, run_reporting_errors
 from judge.io.manifest import resolve_path
 from judge.scoring.cli_common import (
-    UsageError,
     add_scoring_args,
     read_records,
-    run_reporting_errors,
     score_with_judge,
     write_jsonl,
 )
