@@ -11,7 +11,7 @@ export MUJOCO_GL
 OMP_WAIT_POLICY ?= PASSIVE
 export OMP_WAIT_POLICY
 
-.PHONY: install test test-all lint synth demo bench-synth bench-loading bench-quality bench-scoring clean
+.PHONY: install browser test test-all lint synth demo bench-synth bench-loading bench-quality bench-scoring clean
 
 install: $(STAMP)
 
@@ -22,10 +22,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e '.[dev]'
 	touch $@
 
-test: $(STAMP)
+# Installs headless Chromium for the HTML report's browser test where it can; never fails.
+browser:
+	bash scripts/ensure_browser.sh
+
+test: $(STAMP) browser
 	$(PY) -m pytest -m "not slow" -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
