@@ -9,17 +9,14 @@ import pytest
 from PIL import Image
 
 import judge.report.plots as plots
+from judge.report.curves import auroc, average_precision, pr_curve, roc_curve
 from judge.report.plots import (
-    auroc,
-    average_precision,
-    expected_calibration_error,
     plot_onset_errors,
     plot_reliability,
     plot_roc_pr,
     plot_score_distributions,
-    pr_curve,
-    roc_curve,
 )
+from judge.scoring.calibration import ece
 
 
 def assert_png(path, min_w: int = 300, min_h: int = 200) -> None:
@@ -103,17 +100,17 @@ def test_curves_refuse_undefined_inputs():
         roc_curve(np.array([1, 0]), np.array([0.1, np.nan]))
 
 
-def test_expected_calibration_error():
+def test_ece_with_ten_bins_as_the_reliability_diagram():
     # Calibrated: 1 of 4 positive at p=0.25, 3 of 4 at p=0.75.
     p = np.array([0.25] * 4 + [0.75] * 4)
     y = np.array([1, 0, 0, 0, 1, 1, 1, 0])
-    assert expected_calibration_error(y, p) == pytest.approx(0.0, abs=1e-12)
-    assert expected_calibration_error(np.zeros(5), np.ones(5)) == pytest.approx(1.0)
+    assert ece(p, y, 10) == pytest.approx(0.0, abs=1e-12)
+    assert ece(np.ones(5), np.zeros(5), 10) == pytest.approx(1.0)
     # Bin 0: conf 0.05, acc 0.5; bin 9: conf 0.95, acc 1; half the samples each.
     y, p = np.array([0, 1, 1, 1]), np.array([0.05, 0.05, 0.95, 0.95])
-    assert expected_calibration_error(y, p) == pytest.approx(0.5 * 0.45 + 0.5 * 0.05)
-    assert expected_calibration_error([1], [1.0]) == pytest.approx(0.0)  # p=1 in the last bin
-    assert np.isnan(expected_calibration_error([], []))
+    assert ece(p, y, 10) == pytest.approx(0.5 * 0.45 + 0.5 * 0.05)
+    assert ece([1.0], [1], 10) == pytest.approx(0.0)  # p=1 in the last bin
+    assert np.isnan(ece([], [], 10))
 
 
 def test_plot_roc_pr_with_unknowns_and_degenerate_labels(tmp_path, texts):
@@ -158,8 +155,8 @@ def test_plot_reliability_title_carries_ece(tmp_path, texts):
     y = (rng.random(2000) < p).astype(int)
     path = plot_reliability(y, p, tmp_path / "rel.png", bins=10, title="judge (calibrated)")
     assert_png(path)
-    ece = expected_calibration_error(y, p, 10)
-    assert f"judge (calibrated): ECE {ece:.3f} (10 bins, n=2000)" in texts[0]
+    expected = ece(p, y, 10)
+    assert f"judge (calibrated): ECE {expected:.3f} (10 bins, n=2000)" in texts[0]
     assert_png(plot_reliability([], [], tmp_path / "empty.png"))
     assert "judge: ECE n/a (10 bins, n=0)" in texts[1]
 

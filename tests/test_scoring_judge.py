@@ -29,6 +29,7 @@ RECORD_TYPES = {
     "logits": dict,
     "num_frames": (int, type(None)),
     "fps": (float, type(None)),
+    "onset_frames": dict,
 }
 
 
@@ -255,3 +256,36 @@ def test_a_read_failing_midway_drops_the_video_not_the_run(videos, monkeypatch):
     assert len(records) == 2
     assert got["long.mp4"]["status"] == "error" and "decoding failed" in got["long.mp4"]["error"]
     assert got["good.mp4"]["status"] == "ok" and got["good.mp4"]["windows"] == 2
+
+
+def test_frame_scores_cover_every_source_frame(videos):
+    judge = Judge.load(videos["ckpt"], device="cpu")
+    plain = by_name(judge.score(videos["clips"], num_workers=0))
+    got = by_name(judge.score(videos["clips"], batch_size=3, num_workers=2, frame_scores=True))
+    for name, frames in (("good.mp4", 12), ("short.mp4", 5), ("long.mp4", 40)):
+        rec = got[name]
+        assert "frame_scores" not in plain[name]
+        curve = np.asarray(rec["frame_scores"])
+        assert curve.shape == (frames,) and ((curve >= 0) & (curve <= 1)).all()
+        assert set(rec["onset_frames"]) == set(LABELS)
+        assert all(0 <= f < frames for f in rec["onset_frames"].values())
+        for label, seconds in rec["onsets"].items():  # thresholded onsets are the same frames
+            if seconds is not None:
+                assert seconds * rec["fps"] == pytest.approx(rec["onset_frames"][label])
+        assert rec["scores"] == pytest.approx(plain[name]["scores"])
+
+
+def test_frame_curve_is_the_max_over_windows_and_fills_gaps():
+    from judge.scoring.aggregate import VideoScore
+
+    score = VideoScore("v.mp4", total=2, num_frames=7, fps=10.0, decoder={}, frame_scores=True)
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    frames = np.array([[logit(0.1), logit(0.9), logit(0.2)], [logit(0.3), logit(0.4), logit(0.5)]])
+    src = np.array([[0, 1, 2], [2, 3, 5]])  # frame 2 in both windows; frames 4 and 6 in none
+    labels = np.array([[0.0, 2.0], [1.0, -1.0]])
+    score.update(labels, np.zeros(2), frames, src)
+    rec = score.record(["a", "b"], {}, {}, "m")
+    assert rec["frame_scores"] == pytest.approx([0.1, 0.9, 0.3, 0.4, 0.4, 0.5, 0.5], abs=1e-5)
+    # label a peaks in window 1 (onset head's argmax: source frame 5), b in window 0 (frame 1)
+    assert rec["onset_frames"] == {"a": 5, "b": 1}
+    assert rec["onsets"] == {"a": pytest.approx(0.5), "b": pytest.approx(0.1)}

@@ -3,6 +3,8 @@ the checkpoint it wrote."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
@@ -72,11 +74,17 @@ def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path
             f"paths.data_dir={data}",
             f"data.manifest={data / 'generated' / 'cpu_tiny_3' / 'manifest.jsonl'}",
             "data.num_workers=0",
-            "++trainer.limit_test_batches=2",
+            f"report.dir={tmp_path / 'eval'}",
+            "report.html=false",
         ],
     )
     results = evaluate(ecfg)
-    assert "test/loss" in results and "test/plausible/auroc" in results
+    rows = (data / "generated" / "cpu_tiny_3" / "manifest.jsonl").read_text().splitlines()
+    assert results["clips"] == len(rows) and results["errors"] == 0
+    assert 0.0 <= results["ece"] <= 1.0
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert saved["columns"]["judge"]["clips"] == len(rows)
+    assert "frame-difference baseline" in saved["columns"]
 
 
 def _tiny_train_cfg(tmp_path, *extra):

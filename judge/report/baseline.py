@@ -102,8 +102,12 @@ def score_manifest(
     *,
     max_side: int | None = 128,
     eps: float = 1.0,
+    rows: list[dict] | None = None,
 ) -> list[dict]:
     """Score every clip of a manifest with ``frame_jump_scores``, in manifest order.
+
+    ``rows``: score these rows (e.g. one split, already read) instead of reading the manifest;
+    their paths are still resolved against the manifest's folder.
 
     All frames of a clip are decoded (``judge.io.video.read_frames``, within ``timeout``
     seconds each). A clip that cannot be read or scored (missing, empty, corrupt, one frame,
@@ -117,7 +121,7 @@ def score_manifest(
         ManifestError: the manifest itself is invalid (nothing is scored then).
     """
     results = []
-    for row in read_manifest(manifest_path):
+    for row in read_manifest(manifest_path) if rows is None else rows:
         out = {"path": row["path"], "status": "ok", "error": None, "score": None, "onset": None}
         try:
             frames, _ = read_frames(

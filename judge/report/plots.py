@@ -3,7 +3,7 @@
 Figures are built with ``matplotlib.figure.Figure`` and rendered by the Agg canvas, never through
 pyplot, so nothing here touches global figure state or needs a display. Each plot function writes
 one PNG atomically (parent folders created) and returns its ``Path``. sklearn is not a
-dependency, so the ROC/PR curves, AP and ECE are computed here with numpy.
+dependency: the curves come from ``curves.py`` and the ECE from ``judge.scoring.calibration``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from judge.io.atomic import atomic_write_bytes
+from judge.report.curves import auroc, average_precision, pr_curve, roc_curve
+from judge.scoring.calibration import ece as calibration_error
 
 DPI = 120
 MAX_COLS = 4
@@ -30,69 +32,6 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> Path:
     finally:
         fig.clear()  # drop artists (and any big images) now rather than at garbage collection
     return atomic_write_bytes(path, buf.getvalue())
-
-
-def _binary(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    y, s = np.asarray(y).ravel(), np.asarray(s, dtype=np.float64).ravel()
-    if y.shape != s.shape:
-        raise ValueError(f"y and scores differ in length: {y.shape[0]} vs {s.shape[0]}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must be 0/1 (drop unknown labels before computing curves)")
-    if not np.isfinite(s).all():
-        raise ValueError("scores must be finite")
-    return y.astype(bool), s
-
-
-def _cumulative(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative true/false positives at each distinct score, highest score first.
-
-    Equal scores form one threshold: splitting a tie would make the curve depend on the
-    arbitrary order of tied clips.
-    """
-    order = np.argsort(-s, kind="stable")
-    y, s = y[order], s[order]
-    last_of_group = np.r_[np.flatnonzero(np.diff(s) != 0), y.size - 1]
-    tps = np.cumsum(y)[last_of_group]
-    fps = (last_of_group + 1) - tps
-    return tps.astype(np.float64), fps.astype(np.float64)
-
-
-def roc_curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ROC of scores ``s`` float (M,) for labels ``y`` 0/1 (M,): ``(fpr, tpr)``, each (K + 1,).
-
-    Starts at (0, 0) and ends at (1, 1), one point per distinct score (K of them). Raises
-    ValueError when ``y`` has no positives or no negatives (the curve is undefined).
-    """
-    y, s = _binary(y, s)
-    if not y.any() or y.all():
-        raise ValueError("ROC needs both positives and negatives")
-    tps, fps = _cumulative(y, s)
-    return np.r_[0.0, fps / fps[-1]], np.r_[0.0, tps / tps[-1]]
-
-
-def pr_curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Precision-recall of ``s`` float (M,) for ``y`` 0/1 (M,): ``(recall, precision)``, (K + 1,).
-
-    Ordered by decreasing threshold, so recall rises; the first point is (0, 1) as in sklearn.
-    Raises ValueError when ``y`` has no positives.
-    """
-    y, s = _binary(y, s)
-    if not y.any():
-        raise ValueError("precision-recall needs at least one positive")
-    tps, fps = _cumulative(y, s)
-    return np.r_[0.0, tps / tps[-1]], np.r_[1.0, tps / (tps + fps)]
-
-
-def auroc(y: np.ndarray, s: np.ndarray) -> float:
-    """Area under the ROC of ``s`` (M,) for ``y`` 0/1 (M,), by the trapezoid rule."""
-    fpr, tpr = roc_curve(y, s)
-    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
-
-
-def average_precision(y: np.ndarray, s: np.ndarray) -> float:
-    """AP = sum_n (R_n - R_{n-1}) P_n over thresholds, as sklearn's average_precision_score."""
-    recall, precision = pr_curve(y, s)
-    return float(np.sum(np.diff(recall) * precision[1:]))
 
 
 def _bin_stats(y: np.ndarray, p: np.ndarray, bins: int):
@@ -111,18 +50,6 @@ def _bin_stats(y: np.ndarray, p: np.ndarray, bins: int):
         acc = np.bincount(idx, weights=y, minlength=bins) / n
         conf = np.bincount(idx, weights=p, minlength=bins) / n
     return n, acc, conf
-
-
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """ECE = sum_b (n_b / M) |acc_b - conf_b| over equal-width bins; ``y`` 0/1 (M,), ``p`` (M,).
-
-    NaN when M == 0.
-    """
-    n, acc, conf = _bin_stats(y, p, bins)
-    if n.sum() == 0:
-        return math.nan
-    full = n > 0
-    return float(np.sum(n[full] / n.sum() * np.abs(acc[full] - conf[full])))
 
 
 def _grid(count: int, width: float, height: float) -> tuple[Figure, list]:
@@ -202,7 +129,7 @@ def plot_reliability(
     observed rate (points) with the diagonal; bottom: clips per bin. The title carries the ECE.
     """
     n, acc, conf = _bin_stats(y, p, bins)
-    ece = expected_calibration_error(y, p, bins)
+    ece = calibration_error(np.asarray(p, np.float64).ravel(), np.asarray(y).ravel(), bins)
     edges = np.linspace(0.0, 1.0, bins + 1)
     centres, width = (edges[:-1] + edges[1:]) / 2, 1.0 / bins
     full = n > 0

@@ -1,8 +1,8 @@
 """Metrics tables: one row per metric, one column per system, as Markdown and JSON.
 
-Column dicts use the metric names of ``judge.training.metrics.JudgeMetrics.compute`` without
-the stage prefix: ``auroc`` (macro), ``<label>/auroc``, ``<label>/ap``, ``ece``, ``onset_acc``.
-A missing, None or NaN value is shown as ``-`` (e.g. ECE for an uncalibrated baseline).
+Column dicts use the metric names of ``judge.report.clip_metrics.compute_metrics``: ``auroc``
+(macro), ``<label>/auroc``, ``<label>/f1``, ``ece``, ``onset_mae``, ``fpr/<tag>``, ... A
+missing, None or NaN value is shown as ``-``.
 """
 
 from __future__ import annotations
@@ -17,17 +17,39 @@ from judge.io.atomic import atomic_write_text
 
 MISSING = "-"
 
+SUMMARY_ROWS = (
+    ("macro AUROC", "auroc"),
+    ("macro AP", "ap"),
+    ("macro F1 (at thresholds)", "f1"),
+    ("any-artifact AUROC", "plausible/auroc"),
+    ("any-artifact F1 (at threshold)", "plausible/f1"),
+    ("calibration error (ECE)", "ece"),
+    ("onset error (mean abs, frames)", "onset_mae"),
+    ("onset accuracy (±1 frame)", "onset_acc"),
+    ("IntPhys relative error", "intphys/relative_err"),
+    ("IntPhys absolute error", "intphys/absolute_err"),
+    ("best-of-N: winner is clean", "rerank/best_of_n_clean"),
+    ("random pick is clean", "rerank/random_clean"),
+)
+LABEL_METRICS = (("AUROC", "auroc"), ("AP", "ap"), ("precision", "precision"),
+                 ("recall", "recall"), ("F1", "f1"))  # fmt: skip
 
-def metric_rows(labels: list[str]) -> list[tuple[str, str]]:
-    """``(row title, metric key)`` in table order for ``labels``."""
-    rows = [("macro AUROC", "auroc")]
-    rows += [(f"{label} AUROC", f"{label}/auroc") for label in labels]
-    rows += [(f"{label} AP", f"{label}/ap") for label in labels]
-    rows += [("ECE", "ece"), ("onset accuracy (±1 frame)", "onset_acc")]
-    return rows
+
+def metric_rows(labels: list[str], tags: list[str] = ()) -> list[tuple[str, str]]:
+    """``(row title, metric key)`` of the summary table: headline figures, then the
+    false-positive rate on clean clips of each hard-negative tag."""
+    del labels  # per-label figures have their own table (``label_table``)
+    return [*SUMMARY_ROWS, *((f"false positives: {t}", f"fpr/{t}") for t in tags)]
 
 
-def _fmt(value: object) -> str:
+def fpr_tags(columns: dict[str, dict[str, float]]) -> list[str]:
+    """Hard-negative tags with an ``fpr/<tag>`` figure in any column, sorted."""
+    return sorted({k.split("/", 1)[1] for m in columns.values() for k in m
+                   if k.startswith("fpr/") and k.count("/") == 1})  # fmt: skip
+
+
+def fmt(value: object) -> str:
+    """A figure to 3 decimals; ``-`` for missing, None, NaN or non-numbers."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return MISSING
     value = float(value)
@@ -36,29 +58,59 @@ def _fmt(value: object) -> str:
     return f"{value:.3f}"
 
 
+def summary_table(columns: dict[str, dict[str, float]]) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)``: a ``metric`` column, then one column per system, ``columns`` order."""
+    header = ["metric", *columns]
+    rows = [
+        [title, *(fmt(m.get(key)) for m in columns.values())]
+        for title, key in metric_rows([], fpr_tags(columns))
+    ]
+    return header, rows
+
+
+def label_table(
+    columns: dict[str, dict[str, float]], labels: list[str]
+) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)``: one row per label; for each system its AUROC, AP, precision,
+    recall and F1 (at the system's threshold)."""
+    header = ["label"]
+    for name in columns:
+        header += [f"{name} {title}" for title, _ in LABEL_METRICS]
+    rows = []
+    for label in labels:
+        row = [label]
+        for m in columns.values():
+            row += [fmt(m.get(f"{label}/{key}")) for _, key in LABEL_METRICS]
+        rows.append(row)
+    return header, rows
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table; the first column left-aligned, the others right-aligned."""
+    lines = [
+        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def metrics_markdown(columns: dict[str, dict[str, float]], labels: list[str]) -> str:
-    """A Markdown table: a ``metric`` column, then one column per system, in ``columns`` order.
+    """The summary table, a blank line, then the per-label table, as Markdown.
 
     Args:
         columns: system name (e.g. ``"judge"``, ``"frame-difference baseline"``) -> metrics.
-        labels: artifact labels, one AUROC and one AP row each.
-
-    Returns:
-        the table, ending with a newline; values to 3 decimals, ``-`` where missing.
+        labels: artifact labels, one row each in the second table.
     """
-    names = list(columns)
-    lines = [
-        "| " + " | ".join(["metric", *(_cell(n) for n in names)]) + " |",
-        "|" + "|".join(["---"] + ["---:"] * len(names)) + "|",
-    ]
-    for title, key in metric_rows(labels):
-        cells = [_fmt(columns[n].get(key)) for n in names]
-        lines.append("| " + " | ".join([_cell(title), *cells]) + " |")
-    return "\n".join(lines) + "\n"
+    return (
+        markdown_table(*summary_table(columns))
+        + "\n"
+        + markdown_table(*label_table(columns, labels))
+    )
 
 
 def _json_safe(value: object) -> object:

@@ -92,6 +92,7 @@ class Judge:
         min_frames: int = 2,
         prefetch: int = 2,
         threads: int | str | None = "auto",
+        frame_scores: bool = False,
     ) -> Iterator[dict]:
         """Score videos; yields one record per video as it finishes (a generator).
 
@@ -113,11 +114,14 @@ class Judge:
             threads: torch threads for the model while scoring on a CPU, restored afterwards.
                 "auto": one per core not taken by a decoding worker (at least 1); None: leave
                 torch's setting alone.
+            frame_scores: add `frame_scores`, a per-source-frame artifact-onset curve (floats in
+                [0, 1], `num_frames` long), to each record (`aggregate.py`).
 
         Records (see `aggregate.py`): path, status "ok"|"error", error, plausibility (the min
         over windows of P(plausible)), scores {label: p} (max over windows), onsets {label:
         seconds or None}, windows, model, decoder {name, version}, logits {label, "plausible":
-        raw aggregated logits before temperature}, num_frames, fps. A bad file gives
+        raw aggregated logits before temperature}, num_frames, fps, onset_frames {label: source
+        frame of the onset peak, thresholded or not}. A bad file gives
         status "error" and the run goes on. Records come in completion order, which is
         deterministic for a given input and `num_workers` but not always the input order.
         Memory stays flat over any number of videos: inputs are expanded lazily, and only the
@@ -147,9 +151,12 @@ class Judge:
         )
         if threads == "auto":
             threads = max(1, _cores() - num_workers)
-        return self._records(loader, batch_size, threads if self.device.type == "cpu" else None)
+        threads = threads if self.device.type == "cpu" else None
+        return self._records(loader, batch_size, threads, frame_scores)
 
-    def _records(self, loader, batch_size: int, threads: int | None) -> Iterator[dict]:
+    def _records(
+        self, loader, batch_size: int, threads: int | None, frame_scores: bool
+    ) -> Iterator[dict]:
         # Model threads that share cores with the decoding workers wait for each other at
         # every OpenMP barrier: on 2 cores with 2 workers, 2 model threads scored 2-4x slower
         # than 1 when the cores were also busy with other work.
@@ -173,6 +180,7 @@ class Judge:
                         int(piece["num_frames"]),
                         float(piece["fps"]),
                         dict(piece["decoder"]),
+                        frame_scores,
                     )
                 batch.add(index, piece["pixels"], piece["take"], piece["frames"])
                 while batch.full():

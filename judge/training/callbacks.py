@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import lightning as L
+
+log = logging.getLogger("judge.train")
 
 
 class TrainTimer(L.Callback):
@@ -40,3 +43,32 @@ class TrainTimer(L.Callback):
         pl_module.log("time/train_s", time.perf_counter() - self._start, sync_dist=True)
         if self._train_s > 0:
             pl_module.log("time/clips_per_s", self._clips / self._train_s, sync_dist=True)
+
+
+class EpochSummary(L.Callback):
+    """One log line per validated epoch, e.g. ``epoch 3/12: val/auroc 0.871 ... (2.4 min)``.
+
+    Progress bars do not survive a pipe or a log file; this line does, so a long run piped into
+    `make demo` or a job log still shows where it is. Logged on rank zero only.
+    """
+
+    def __init__(self, keys: tuple[str, ...] = ("val/auroc", "val/loss")):
+        self.keys = tuple(keys)
+        self._start = None
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        self._start = time.perf_counter()
+
+    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or not trainer.is_global_zero or self._start is None:
+            return
+        metrics = trainer.callback_metrics
+        shown = [f"{k} {float(metrics[k]):.4f}" for k in self.keys if k in metrics]
+        minutes = (time.perf_counter() - self._start) / 60
+        log.info(
+            "epoch %d/%s: %s (%.1f min)",
+            trainer.current_epoch + 1,
+            trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else "?",
+            ", ".join(shown) or "no metrics yet",
+            minutes,
+        )

@@ -1,70 +1,69 @@
-"""`judge-eval` (Hydra, `configs/eval.yaml`): test a checkpoint on a labelled manifest.
+"""`judge-eval` (Hydra, `configs/eval.yaml`): evaluate a judge on a labelled manifest.
 
     judge-eval ckpt_path=logs/cpu_tiny/runs/.../checkpoints/last.ckpt data.manifest=MANIFEST
 
-The model is rebuilt from the checkpoint's own description (`checkpoint["judge"]`), so the
-checkpoint decides the backbone, labels and input; the config only says what to read.
+The judge (a checkpoint or an exported folder, with its stored thresholds) scores every clip
+whole, as `judge-score` does; `judge.report.build` turns the scores into metrics, plots,
+contact sheets and `report.html` in `report.dir` (the run's folder by default). With
+`logger=wandb`, or when a W&B run is already active, they are logged to it too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 
 import hydra
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-from judge.io.atomic import atomic_write_text
 from judge.paths import config_dir
 
 log = logging.getLogger("judge.eval")
 
 
 def evaluate(cfg: DictConfig) -> dict[str, float]:
+    """Run the evaluation of `cfg`; returns the judge's metrics (`clip_metrics` names)."""
     import lightning as L
-    import torch
     from hydra.utils import instantiate
 
-    from judge.models import build_model
-    from judge.training.module import JudgeModule
+    from judge.report.build import evaluate_manifest
+    from judge.report.wandb_log import log_to_wandb
+    from judge.scoring.judge import Judge
 
     L.seed_everything(cfg.seed, workers=True)
-    ckpt = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=True)
-    meta = ckpt.get("judge")
-    if not meta or not meta.get("model"):
-        raise ValueError(f"{cfg.ckpt_path}: not a judge checkpoint (no 'judge' description)")
-    with open_dict(cfg):
-        if cfg.data.get("manifest"):
-            cfg.data.manifests = [{"path": cfg.data.manifest}]
-            cfg.data.test_all_splits = True
-        cfg.data.pop("manifest", None)
-        cfg.data.labels = meta["labels"]
-        spec = meta.get("input") or {}
-        cfg.data.window = {k: spec[k] for k in ("num_frames", "stride", "fps") if k in spec}
-        if "size" in spec:
-            cfg.data.size = spec["size"]
-    dm = instantiate(cfg.data)
-    module = JudgeModule(
-        build_model(**meta["model"]),
-        optimizer=torch.optim.AdamW,
-        label_names=tuple(meta["labels"]),
-        input_spec=meta.get("input"),
-        decoder=dm.decoder,
+    judge = Judge.load(cfg.ckpt_path, device=cfg.get("device"))
+    # A logger config starts its run here, so that `log_to_wandb` finds it active.
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    runs = [lg.experiment for lg in loggers if type(lg).__name__ == "WandbLogger"]
+    report = cfg.report
+    result = evaluate_manifest(
+        judge,
+        cfg.data.manifest,
+        report.dir,
+        split=cfg.data.get("split"),
+        baseline=report.baseline,
+        html=report.html,
+        worst=report.worst,
+        groups=report.groups,
+        batch_size=cfg.data.batch_size,
+        num_workers=cfg.data.num_workers,
+        log=log.info,
     )
-    module.load_state_dict(ckpt["state_dict"])
-    trainer = instantiate(cfg.trainer, logger=False, callbacks=[])
-    results = trainer.test(module, dm)
-    return {k: float(v) for k, v in (results[0] if results else {}).items()}
+    for run in runs or [None]:
+        log_to_wandb(result, run)
+    log.info("metrics: %s", result["files"]["metrics_md"])
+    return result["columns"]["judge"]
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")
 def _main(cfg: DictConfig) -> None:
-    metrics = evaluate(cfg)
-    log.info("test metrics: %s", {k: round(v, 4) for k, v in sorted(metrics.items())})
-    if cfg.get("metrics_file"):
-        report = {"ckpt_path": str(cfg.ckpt_path), "metrics": metrics}
-        atomic_write_text(cfg.metrics_file, json.dumps(report, indent=2, sort_keys=True) + "\n")
-        log.info("metrics written to %s", cfg.metrics_file)
+    from judge.training.train import finish_wandb
+
+    try:
+        metrics = evaluate(cfg)
+    finally:
+        finish_wandb()
+    keys = ("auroc", "plausible/auroc", "ece", "onset_acc", "rerank/best_of_n_clean")
+    log.info("judge: %s", {k: round(metrics[k], 4) for k in keys if k in metrics})
 
 
 def main() -> None:

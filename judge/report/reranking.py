@@ -1,0 +1,65 @@
+"""Best-of-N on labelled groups: does reranking by a system's score pick an artifact-free clip?
+
+A group is a "prompt" and its clips are the N candidates. On every group with at least two
+scored candidates of known label, the system's top-ranked candidate is compared with a random
+pick: ``best_of_n_clean`` is the share of groups whose winner is clean, ``random_clean`` the
+expected share for a uniform random pick (the mean share of clean candidates), and
+``oracle_clean`` the share of groups that hold any clean candidate at all (the ceiling).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from judge.report.clip_metrics import Predictions, Truth
+from judge.scoring.rerank import Ranking, rerank
+
+
+def rank_groups(truth: Truth, pred: Predictions) -> tuple[Ranking, dict[int, int]]:
+    """Rank each group's scored clips of known label by plausibility (``1 - artifact``).
+
+    Returns:
+        the ``Ranking`` (its records' ``path`` is the row index, as a string) and a map from
+        ``id`` of each ranked record to its row index.
+    """
+    records, keys, rows = [], [], {}
+    for i in np.flatnonzero(pred.ok & (truth.plausible >= 0)):
+        if truth.groups[i] is None:
+            continue
+        rec = {"path": f"{i:08d}", "status": "ok", "plausibility": 1.0 - float(pred.artifact[i])}
+        rows[id(rec)] = int(i)
+        records.append(rec)
+        keys.append(truth.groups[i])
+    return rerank(records, keys), rows
+
+
+def ranked_rows(ranking: Ranking, rows: dict[int, int], group: str) -> list[int]:
+    """Row indices of one group's candidates, best first."""
+    return [rows[id(c.record)] for c in ranking.ranked[group]]
+
+
+def best_of_n(truth: Truth, pred: Predictions) -> dict[str, float]:
+    """``rerank/groups``, ``rerank/candidates`` (mean N), ``rerank/best_of_n_clean``,
+    ``rerank/random_clean``, ``rerank/oracle_clean`` (module docstring); NaN without groups."""
+    ranking, rows = rank_groups(truth, pred)
+    won, rand, oracle, sizes = [], [], [], []
+    for group in ranking.ranked:
+        members = ranked_rows(ranking, rows, group)
+        if len(members) < 2:
+            continue
+        clean = truth.plausible[members] == 1
+        won.append(float(clean[0]))
+        rand.append(float(clean.mean()))
+        oracle.append(float(clean.any()))
+        sizes.append(len(members))
+    return {
+        "rerank/groups": float(len(won)),
+        "rerank/candidates": _mean(sizes),
+        "rerank/best_of_n_clean": _mean(won),
+        "rerank/random_clean": _mean(rand),
+        "rerank/oracle_clean": _mean(oracle),
+    }
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
