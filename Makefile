@@ -39,8 +39,10 @@ lint: $(STAMP)
 synth: $(STAMP)
 	$(VENV)/bin/judge-synth out=data/generated/synth num_scenes=200 seed=0
 
+# End to end: render, train cpu_tiny, evaluate with report.html, rerank a candidate pool
+# (about 20 minutes on 2 cores; outputs/demo/; rerun to resume). See judge/demo.py.
 demo: $(STAMP)
-	$(VENV)/bin/judge-synth out=data/generated/demo num_scenes=24 seed=0
+	$(PY) -m judge.demo
 
 bench-synth: $(STAMP)
 	$(PY) scripts/bench_synth.py

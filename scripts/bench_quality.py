@@ -11,7 +11,8 @@
    preset's epochs are sized for tiny3d; the baseline's are sized to the budget from its
    measured training speed (`budget_epochs`), so its learning-rate schedule also completes
    instead of being cut off by `max_time` in its warm-up.
-3. Runs `judge-eval` on the test set with each run's best checkpoint (by val/auroc).
+3. Runs `judge-eval` on the test set with each run's best checkpoint (by val/auroc): whole clips,
+   as users score them.
 4. Writes per-label AUROC/AP, ECE, onset accuracy, train time, clips/s and the learning curve
    (val AUROC against training time) to JSON, prints a table, and plots the curves.
 """
@@ -28,44 +29,17 @@ import csv
 import json
 import platform
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest
 from judge.labels import ARTIFACT_LABELS
 from judge.paths import config_dir
-
-BIN = Path(sys.executable).parent
-
-
-def render(out: Path, num_scenes: int, seed: int, synth: dict, workers: int) -> float | None:
-    """Render a synthetic set unless its manifest exists; seconds taken, or None if it did."""
-    from judge.synth.config import SynthConfig
-    from judge.synth.runner import generate
-
-    if (out / "manifest.jsonl").exists():
-        return None
-    start = time.perf_counter()
-    generate(SynthConfig.from_dict(synth), out, num_scenes, seed=seed, num_workers=workers)
-    return time.perf_counter() - start
-
-
-def run(cmd: list[str], log: Path) -> float:
-    """Run a console script, its output to `log`; wall seconds. Fails loudly with the log's end."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print("$", " ".join(cmd), flush=True)
-    start = time.perf_counter()
-    with open(log, "w") as f:
-        code = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT)
-    if code:
-        sys.exit(f"{cmd[0]} failed ({code}); end of {log}:\n{log.read_text()[-3000:]}")
-    return time.perf_counter() - start
+from judge.workflow import BIN, best_checkpoint, preset_synth, render
+from judge.workflow import run_logged as run
 
 
 def learning_curve(metrics_csv: Path) -> list[dict]:
@@ -81,14 +55,6 @@ def learning_curve(metrics_csv: Path) -> list[dict]:
                 point["clips_per_s"] = float(row["time/clips_per_s"])
             points.append(point)
     return points
-
-
-def best_checkpoint(run_dir: Path) -> Path:
-    """The ModelCheckpoint's best file (the one that is not last.ckpt)."""
-    found = [p for p in (run_dir / "checkpoints").glob("*.ckpt") if p.name != "last.ckpt"]
-    if not found:
-        sys.exit(f"no best checkpoint in {run_dir / 'checkpoints'}")
-    return max(found, key=lambda p: p.stat().st_mtime)
 
 
 def budget_epochs(preset: str, overrides: list[str], train_clips: int) -> list[str]:
@@ -146,9 +112,10 @@ def train_and_test(name: str, preset: str, overrides: list[str], test_manifest: 
         f"ckpt_path={ckpt}",
         f"data.manifest={test_manifest}",
         f"hydra.run.dir={eval_dir}",
+        "report.html=false",
     ]
     run(eval_cmd, run_dir / "eval.out")
-    test = json.loads((eval_dir / "metrics.json").read_text())["metrics"]
+    test = json.loads((eval_dir / "metrics.json").read_text())["columns"]["judge"]
     return {
         "overrides": overrides,
         "checkpoint": str(ckpt),
@@ -172,17 +139,17 @@ def table(results: dict) -> str:
         text = ["-" if c is None else c if isinstance(c, str) else f"{c:.3f}" for c in cells]
         lines.append(f"| {label} | " + " | ".join(text) + " |")
 
-    row("macro AUROC", [r["test"].get("test/auroc") for r in runs])
+    row("macro AUROC", [r["test"].get("auroc") for r in runs])
     for label in ARTIFACT_LABELS:
         cells = [
-            f"{r['test'].get(f'test/{label}/auroc', float('nan')):.3f} / "
-            f"{r['test'].get(f'test/{label}/ap', float('nan')):.3f}"
+            f"{r['test'].get(f'{label}/auroc', float('nan')):.3f} / "
+            f"{r['test'].get(f'{label}/ap', float('nan')):.3f}"
             for r in runs
         ]
         row(f"{label} AUROC / AP", cells)
-    row("plausible AUROC", [r["test"].get("test/plausible/auroc") for r in runs])
-    row("ECE", [r["test"].get("test/ece") for r in runs])
-    row("onset within 1 frame", [r["test"].get("test/onset_acc") for r in runs])
+    row("plausible AUROC", [r["test"].get("plausible/auroc") for r in runs])
+    row("ECE", [r["test"].get("ece") for r in runs])
+    row("onset within 1 frame", [r["test"].get("onset_acc") for r in runs])
     row("train time (min)", [f"{r['train_s'] / 60:.1f}" if r["train_s"] else None for r in runs])
     row("epochs", [str(r["epochs"]) for r in runs])
     row("train clips/s", [f"{r['clips_per_s']:.1f}" if r["clips_per_s"] else None for r in runs])
@@ -224,22 +191,19 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, default=Path("bench/learning_curve.png"))
     args = ap.parse_args()
 
-    with initialize_config_dir(config_dir(), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={args.preset}", *args.override])
-    spec = cfg.synth_if_missing
-    synth = OmegaConf.to_container(spec.synth, resolve=True) or {}
-    train_out = Path(spec.out)
+    spec = preset_synth(args.preset, args.override)
+    synth, train_out = spec["synth"], spec["out"]
     test_out = train_out.with_name(f"{train_out.name}_test_seed{args.test_seed}")
     workers = len(os.sched_getaffinity(0))
     render_s = {
-        "train": render(train_out, spec.num_scenes, spec.seed, synth, workers),
+        "train": render(train_out, spec["num_scenes"], spec["seed"], synth, workers),
         "test": render(test_out, args.test_scenes, args.test_seed, synth, workers),
     }
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     results = {
         "preset": args.preset,
         "machine": {"cpus": workers, "platform": platform.platform(), "cpu": platform.processor()},
-        "train_data": {"manifest": str(train_out / "manifest.jsonl"), "seed": spec.seed},
+        "train_data": {"manifest": str(train_out / "manifest.jsonl"), "seed": spec["seed"]},
         "test_data": {"manifest": str(test_out / "manifest.jsonl"), "seed": args.test_seed},
         "render_s": render_s,
         # Runs not redone this time are kept from the previous file of the same preset.
