@@ -1,9 +1,6 @@
-"""The frame-difference baseline judge and the metrics tables (judge.report)."""
+"""The frame-difference baseline judge (judge.report.baseline); tables: test_report_tables.py."""
 
 from __future__ import annotations
-
-import json
-import math
 
 import numpy as np
 import pytest
@@ -11,7 +8,6 @@ import pytest
 from judge.io.manifest import write_manifest
 from judge.io.writer import write_video
 from judge.report.baseline import frame_differences, frame_jump_scores, score_manifest
-from judge.report.tables import metrics_markdown, write_metrics
 
 T, H, W, SIZE = 24, 64, 96, 12
 TELEPORT = 13
@@ -86,48 +82,3 @@ def test_score_manifest_scores_files_and_reports_bad_ones(tmp_path):
         assert r["status"] == "error" and r["score"] is None and r["onset"] is None
         assert r["error"]
     assert "empty" in res[2]["error"]
-
-
-COLUMNS = {
-    "judge": {
-        "auroc": 0.91,
-        "teleport/auroc": 0.95,
-        "teleport/ap": 0.9,
-        "vanish/auroc": 0.87,
-        "vanish/ap": float("nan"),
-        "ece": 0.04,
-        "onset_acc": 0.8,
-    },
-    "frame-difference baseline": {"auroc": 0.6, "teleport/auroc": np.float32(0.7)},
-}
-LABELS = ["teleport", "vanish"]
-
-
-def test_metrics_markdown_table():
-    md = metrics_markdown(COLUMNS, LABELS)
-    lines = md.splitlines()
-    assert lines[0] == "| metric | judge | frame-difference baseline |"
-    assert lines[1].startswith("|---|")
-    assert "| macro AUROC | 0.910 | 0.600 |" in lines
-    assert "| teleport AUROC | 0.950 | 0.700 |" in lines
-    for label in LABELS:
-        assert any(line.startswith(f"| {label} AUROC |") for line in lines)
-        assert any(line.startswith(f"| {label} AP |") for line in lines)
-    assert "| vanish AP | - | - |" in lines  # NaN and absent both show as "-"
-    assert "| ECE | 0.040 | - |" in lines
-    assert any(line.startswith("| onset accuracy") for line in lines)
-    assert len(lines) == 2 + 1 + 2 * len(LABELS) + 2
-
-
-def test_write_metrics_writes_parseable_json_and_markdown(tmp_path):
-    pj, pm = write_metrics(
-        tmp_path / "m" / "metrics.json", tmp_path / "metrics.md", COLUMNS, LABELS
-    )
-    data = json.loads(pj.read_text(encoding="utf-8"))
-    assert data["labels"] == LABELS
-    assert data["columns"]["judge"]["vanish/ap"] is None
-    assert math.isclose(
-        data["columns"]["frame-difference baseline"]["teleport/auroc"], 0.7, rel_tol=1e-6
-    )
-    assert pm.read_text(encoding="utf-8") == metrics_markdown(COLUMNS, LABELS)
-    assert not [p for p in tmp_path.rglob("*.tmp*")]

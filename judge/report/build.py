@@ -29,6 +29,7 @@ from judge.report.reranking import best_of_n
 from judge.report.scoring import BASELINE, baseline_predictions, judge_records
 from judge.report.sheets_select import group_sheets, worst_sheets
 from judge.report.tables import write_metrics
+from judge.scoring.calibration import N_BINS
 
 JUDGE = "judge"
 
@@ -135,6 +136,7 @@ def write_plots(truth: Truth, systems: dict[str, Predictions], folder: Path) -> 
         truth.plausible[known].astype(np.int64),
         1.0 - judge.artifact[known],
         folder / "reliability.png",
+        bins=N_BINS,  # the binning of the metrics' ``ece``, so the title shows the same figure
         title="judge plausibility",
     )
     onsets = plots.plot_onset_errors(

@@ -40,7 +40,8 @@ class Truth:
         paths: (N,) the rows' paths as written.
         labels: the L artifact labels, in column order.
         y: int8 (N, L): 1 artifact, 0 absent, -1 unknown.
-        plausible: int8 (N,): 1 clean, 0 artifact, -1 unknown.
+        plausible: int8 (N,): 1 clean, 0 artifact, -1 unknown: the row's ``plausible`` label;
+            without one, 0 when it has an artifact label or event, 1 when all L labels are 0.
         onset: int64 (N,): 0-based frame of the first event, -1 when none is known.
         onset_label: (N,) the first event's type (None without events).
         tags: (N,) hard-negative tags of each clip.
@@ -71,6 +72,10 @@ class Truth:
                     y[i, j] = int(known[label])
             if known.get(PLAUSIBLE) is not None:
                 plausible[i] = int(known[PLAUSIBLE])
+            elif row.get("events") or any(v for k, v in known.items() if k != PLAUSIBLE):
+                plausible[i] = 0  # rows with artifact labels only: any artifact is one
+            elif num and (y[i] == 0).all():
+                plausible[i] = 1  # every judged label known and absent, as training reads it
             events = sorted(row.get("events") or [], key=lambda e: e.get("frame", 0))
             if events and events[0].get("frame") is not None:
                 onset[i] = int(events[0]["frame"])
