@@ -30,6 +30,7 @@ from pathlib import Path
 
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
+from judge.report.reranking import clean_shares
 from judge.workflow import BIN, StepFailed, best_checkpoint, preset_synth, render, run_logged
 
 PRESET = "cpu_tiny"
@@ -92,27 +93,14 @@ def build_pool(manifest: Path, pool: Path, seed: int = 0) -> list[dict]:
 
 
 def best_of_n(truth: list[dict], ranked: list[dict]) -> dict:
-    """Share of prompts whose rank-1 candidate is clean, against a random pick's expectation
-    and the best possible (prompts holding any clean candidate)."""
-    by_path = {os.path.realpath(t["path"]): t for t in truth}
-    prompts: dict[str, list[dict]] = defaultdict(list)
-    for t in truth:
-        prompts[t["prompt"]].append(t)
-    winners = {}
+    """Best-of-N of ``judge-rerank``'s rows against the pool's truth (``clean_shares``: the
+    share of prompts whose top candidate is clean, a random pick's, the best possible)."""
+    clean = {os.path.realpath(t["path"]): t["plausible"] == 1 for t in truth}
+    prompts: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for row in ranked:
-        if row.get("rank") == 1:
-            winners[Path(row["path"]).parent.name] = by_path[os.path.realpath(row["path"])]
-    picked = [w["plausible"] == 1 for w in winners.values()]
-    rand = [sum(c["plausible"] == 1 for c in cs) / len(cs) for p, cs in prompts.items()]
-    best = [any(c["plausible"] == 1 for c in cs) for cs in prompts.values()]
-    return {
-        "prompts": len(prompts),
-        "candidates": len(truth),
-        "ranked_prompts": len(winners),
-        "judge_clean": sum(picked) / len(picked) if picked else float("nan"),
-        "random_clean": sum(rand) / len(rand) if rand else float("nan"),
-        "oracle_clean": sum(best) / len(best) if best else float("nan"),
-    }
+        if row.get("rank") is not None:
+            prompts[row["group"]].append((row["score"], clean[os.path.realpath(row["path"])]))
+    return clean_shares(list(prompts.values())) | {"pool_candidates": len(truth)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,7 +193,6 @@ def print_summary(summary: dict) -> None:
         summary["test_metrics"].get(k, {}) for k in ("judge", "frame-difference baseline")
     )
     r = summary["best_of_n"]
-    n = r["candidates"] / max(1, r["prompts"])
     lines = [
         "",
         "test set                     judge   frame-difference baseline",
@@ -216,9 +203,9 @@ def print_summary(summary: dict) -> None:
         f"onset within 1 frame         {judge.get('onset_acc', float('nan')):.3f}   "
         f"{base.get('onset_acc', float('nan')):.3f}",
         "",
-        f"best-of-N reranking: {r['prompts']} prompts, {r['candidates']} candidates "
-        f"(N = {n:.1f} on average)",
-        f"  the judge's pick is clean   {r['judge_clean']:.3f}",
+        f"best-of-N reranking: {r['groups']:.0f} prompts, {r['pool_candidates']} candidates "
+        f"(N = {r['candidates']:.1f} on average)",
+        f"  the judge's pick is clean   {r['best_of_n_clean']:.3f}",
         f"  a random pick is clean      {r['random_clean']:.3f}",
         f"  best possible               {r['oracle_clean']:.3f}",
         "",

@@ -8,6 +8,7 @@ best_checkpoint(Path("outputs/run"))
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -77,8 +78,10 @@ def run_logged(
             code = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT)
         else:
             # Text mode reads "\r" as a line end too: each progress-bar refresh is a line.
+            # Unbuffered, so the child's lines arrive as it writes them, not in 8 KiB blocks.
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
             proc = subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
             )
             for line in proc.stdout:
                 f.write(line)

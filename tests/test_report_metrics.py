@@ -17,7 +17,7 @@ from judge.report.clip_metrics import (
     matched_pairs,
     onset_errors,
 )
-from judge.report.reranking import best_of_n, rank_groups, ranked_rows
+from judge.report.reranking import best_of_n, clean_shares, rank_groups, ranked_rows
 
 LABELS = ["teleport", "vanish"]
 
@@ -300,3 +300,16 @@ def test_best_of_n_group_without_clean_candidates(winner_clean):
     res = best_of_n(Truth.from_rows(rows, LABELS), pred)
     assert res["rerank/best_of_n_clean"] == res["rerank/oracle_clean"] == float(winner_clean)
     assert res["rerank/random_clean"] == (0.5 if winner_clean else 0.0)
+
+
+def test_clean_shares_split_a_tie_at_the_top():
+    groups = [
+        [(0.9, False), (0.9, True), (0.9, True), (0.1, True)],  # 2 of the 3 tied at the top
+        [(0.2, True), (0.8, False)],
+        [(0.5, True)],  # one candidate: no choice to make, left out
+    ]
+    res = clean_shares(groups)
+    assert res["groups"] == 2 and res["candidates"] == 3
+    assert close(res["best_of_n_clean"], (2 / 3 + 0) / 2)
+    assert close(res["random_clean"], (3 / 4 + 1 / 2) / 2)
+    assert res["oracle_clean"] == 1

@@ -119,8 +119,9 @@ def evaluate_manifest(
 
 
 def write_plots(truth: Truth, systems: dict[str, Predictions], folder: Path) -> dict[str, Path]:
-    """ROC and PR per label, the judge's reliability diagram, onset errors and the score
-    distributions of clean against artifact clips, on the clips every system scored."""
+    """ROC and PR per label, the judge's reliability diagram and the score distributions of
+    clean against artifact clips, on the clips every system scored (so the curves compare like
+    with like); onset errors on each system's own scored clips, as in its metrics."""
     ok = np.logical_and.reduce([p.ok for p in systems.values()])
     y = np.where(ok[:, None], truth.y, -1)
     known = ok & (truth.plausible >= 0)

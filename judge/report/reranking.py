@@ -5,6 +5,8 @@ scored candidates of known label, the system's top-ranked candidate is compared 
 pick: ``best_of_n_clean`` is the share of groups whose winner is clean, ``random_clean`` the
 expected share for a uniform random pick (the mean share of clean candidates), and
 ``oracle_clean`` the share of groups that hold any clean candidate at all (the ceiling).
+Candidates tied at the top score share the win: the group counts the share of clean ones among
+them, so a tie never favours whichever clip happens to come first.
 """
 
 from __future__ import annotations
@@ -42,22 +44,36 @@ def best_of_n(truth: Truth, pred: Predictions) -> dict[str, float]:
     """``rerank/groups``, ``rerank/candidates`` (mean N), ``rerank/best_of_n_clean``,
     ``rerank/random_clean``, ``rerank/oracle_clean`` (module docstring); NaN without groups."""
     ranking, rows = rank_groups(truth, pred)
-    won, rand, oracle, sizes = [], [], [], []
+    groups = []
     for group in ranking.ranked:
         members = ranked_rows(ranking, rows, group)
+        groups.append([(1.0 - pred.artifact[i], truth.plausible[i] == 1) for i in members])
+    return {f"rerank/{k}": v for k, v in clean_shares(groups).items()}
+
+
+def clean_shares(groups: list[list[tuple[float, bool]]]) -> dict[str, float]:
+    """Best-of-N figures from ``(score, is clean)`` per candidate (higher score ranks first),
+    one list per group; groups of fewer than two candidates are left out.
+
+    Returns:
+        ``groups``, ``candidates`` (mean N), ``best_of_n_clean``, ``random_clean``,
+        ``oracle_clean`` (module docstring; NaN without groups).
+    """
+    won, rand, oracle, sizes = [], [], [], []
+    for members in groups:
         if len(members) < 2:
             continue
-        clean = truth.plausible[members] == 1
-        won.append(float(clean[0]))
-        rand.append(float(clean.mean()))
-        oracle.append(float(clean.any()))
+        top = max(score for score, _ in members)
+        won.append(float(np.mean([clean for score, clean in members if score == top])))
+        rand.append(float(np.mean([clean for _, clean in members])))
+        oracle.append(float(any(clean for _, clean in members)))
         sizes.append(len(members))
     return {
-        "rerank/groups": float(len(won)),
-        "rerank/candidates": _mean(sizes),
-        "rerank/best_of_n_clean": _mean(won),
-        "rerank/random_clean": _mean(rand),
-        "rerank/oracle_clean": _mean(oracle),
+        "groups": float(len(won)),
+        "candidates": _mean(sizes),
+        "best_of_n_clean": _mean(won),
+        "random_clean": _mean(rand),
+        "oracle_clean": _mean(oracle),
     }
 
 

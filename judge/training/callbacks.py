@@ -59,7 +59,9 @@ class EpochSummary(L.Callback):
     def on_fit_start(self, trainer, pl_module) -> None:
         self._start = time.perf_counter()
 
-    def on_validation_epoch_end(self, trainer, pl_module) -> None:
+    # Not on_validation_epoch_end: callbacks run that hook before the module's own, where the
+    # epoch's metrics are computed, so it would print the previous epoch's figures.
+    def on_validation_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero or self._start is None:
             return
         metrics = trainer.callback_metrics
