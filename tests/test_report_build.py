@@ -130,7 +130,7 @@ def test_metrics_of_both_systems_on_the_same_clips(report, judge):
     md = (out / "metrics.md").read_text(encoding="utf-8")
     assert md == metrics_markdown(result["columns"], LABELS)
     assert f"| metric | {JUDGE} | {BASELINE} |" in md
-    assert "| false positives: exit_frame |" in md
+    assert "| false positives: exit_frame (n=1) |" in md
 
 
 def test_plots_and_contact_sheets_are_pngs(report):

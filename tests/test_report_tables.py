@@ -68,9 +68,9 @@ def test_summary_table_rows_in_order_with_fpr_rows_for_present_tags():
     assert header == ["metric", "judge", BASELINE]
     titles = [r[0] for r in rows]
     assert titles == [t for t, _ in SUMMARY_ROWS] + [
-        "false positives: bounce",
-        "false positives: exit_frame",
-        "false positives: untagged",
+        "false positives: bounce (n=2)",
+        "false positives: exit_frame (n=8)",
+        "false positives: untagged (n=3)",
     ]
     assert titles[:3] == ["macro AUROC", "macro AP", "macro F1 (at thresholds)"]
     by_title = {r[0]: r[1:] for r in rows}
@@ -79,8 +79,8 @@ def test_summary_table_rows_in_order_with_fpr_rows_for_present_tags():
     assert by_title["calibration error (ECE)"] == ["0.040", "-"]  # inf
     assert by_title["onset accuracy (±1 frame)"] == ["0.800", "1.000"]
     assert by_title["IntPhys relative error"] == ["-", "-"]  # NaN, absent
-    assert by_title["false positives: bounce"] == ["-", "0.500"]
-    assert by_title["false positives: exit_frame"] == ["0.125", "-"]
+    assert by_title["false positives: bounce (n=2)"] == ["-", "0.500"]
+    assert by_title["false positives: exit_frame (n=8)"] == ["0.125", "-"]
     assert all(len(r) == 3 for r in rows)
     # Without hard-negative figures: no fpr rows at all.
     _, rows = summary_table({"judge": {"auroc": 0.5}})
@@ -124,7 +124,7 @@ def test_metrics_markdown_is_summary_then_blank_line_then_label_table():
     assert lines[0] == "| metric | judge | base\\|line |"
     assert lines[1] == "|---|---:|---:|"
     assert "| macro AUROC | 0.910 | 0.600 |" in lines
-    assert "| false positives: bounce | - | 0.500 |" in lines
+    assert "| false positives: bounce (n=2) | - | 0.500 |" in lines
     assert lines[2 + len(SUMMARY_ROWS) + 3 + 1].startswith("| label | judge AUROC | judge AP |")
     assert "| teleport | 0.950 | 0.900 | - | - | 0.500 | 0.700 | - | - | - | - |" in lines
     assert len(lines) == (2 + len(SUMMARY_ROWS) + 3) + 1 + (2 + len(LABELS))

@@ -68,8 +68,9 @@ def _clip_sheet(
         what = f"artifact: {truth.onset_label[i] or '?'}" + (
             f" at frame {true_onset}" if true_onset is not None else ""
         )
+    # Two lines, so that a long path does not push the figures out of the sheet's title.
     caption = (
-        f"{kind}: {truth.paths[i]} ({what}); P(artifact) {pred.artifact[i]:.3f}; "
+        f"{kind}: {truth.paths[i]} ({what})\nP(artifact) {pred.artifact[i]:.3f}; "
         f"{labels[j]} {pred.scores[i, j]:.3f}, predicted onset frame {center}"
     )
     name = f"{kind.replace(' ', '_')}_{n}"

@@ -61,10 +61,13 @@ def fmt(value: object) -> str:
 def summary_table(columns: dict[str, dict[str, float]]) -> tuple[list[str], list[list[str]]]:
     """``(header, rows)``: a ``metric`` column, then one column per system, ``columns`` order."""
     header = ["metric", *columns]
-    rows = [
-        [title, *(fmt(m.get(key)) for m in columns.values())]
-        for title, key in metric_rows([], fpr_tags(columns))
-    ]
+    rows = []
+    for title, key in metric_rows([], fpr_tags(columns)):
+        counts = [m.get(f"{key}/n") for m in columns.values() if key.startswith("fpr/")]
+        count = max((c for c in counts if isinstance(c, numbers.Real)), default=None)
+        if count is not None:  # a rate over 3 clips reads differently from one over 300
+            title += f" (n={int(count)})"
+        rows.append([title, *(fmt(m.get(key)) for m in columns.values())])
     return header, rows
 
 
