@@ -99,6 +99,10 @@ def test_scores_jsonl_has_the_judges_records_in_row_order(report, manifest, judg
         assert set(rec["scores"]) == set(LABELS)
     assert all(rec["error"] for rec in records[6:])
     assert lines[0] == f"scoring 8 clips with {judge.name}"
+    # The two clips left out of the metrics are named with their reasons.
+    at = lines.index("  2 of 8 clips could not be scored and are left out:")
+    for line, rec in zip(lines[at + 1 : at + 3], records[6:], strict=True):
+        assert line == f"    {rec['path']}: {rec['error']}"
     assert any(line.startswith(f"scoring 8 clips with the {BASELINE}") for line in lines)
     assert lines[-1] == f"report: {out / 'report.html'}"
 

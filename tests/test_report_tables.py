@@ -61,6 +61,10 @@ def test_fmt_three_decimals_and_dash_for_everything_else():
 def test_fpr_tags_are_the_tags_of_any_column_sorted():
     assert fpr_tags(COLUMNS) == ["bounce", "exit_frame", "untagged"]
     assert fpr_tags({"judge": {"auroc": 0.5, "fpr/x/n": 3.0}}) == []
+    # A tag holding a slash (a public set's "source/kind" tag) keeps its row.
+    assert fpr_tags({"judge": {"fpr/ssv2/occluded": 0.2, "fpr/ssv2/occluded/n": 5.0}}) == [
+        "ssv2/occluded"
+    ]
 
 
 def test_summary_table_rows_in_order_with_fpr_rows_for_present_tags():

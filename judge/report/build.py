@@ -86,6 +86,7 @@ def evaluate_manifest(
     records = judge_records(
         judge, manifest, rows, batch_size=batch_size, num_workers=num_workers, progress=progress
     )
+    _log_failures(records, files, log)
     scores_path = out / "scores.jsonl"
     atomic_write_text(scores_path, "".join(json.dumps(r) + "\n" for r in records if r))
     systems = {JUDGE: Predictions.from_records(records, labels, judge.thresholds)}
@@ -116,6 +117,20 @@ def evaluate_manifest(
         )
         log(f"report: {result['html']}")
     return result
+
+
+def _log_failures(records: list[dict | None], files: list[str], log: Callable[[str], None]):
+    """Name the clips left out of the metrics, so a broken test set is not a quiet one."""
+    failed = [(f, (r or {}).get("error") or "no score record")
+              for f, r in zip(files, records, strict=True)
+              if not r or r.get("status") != "ok"]  # fmt: skip
+    if not failed:
+        return
+    log(f"  {len(failed)} of {len(files)} clips could not be scored and are left out:")
+    for f, reason in failed[:5]:
+        log(f"    {f}: {reason}")
+    if len(failed) > 5:
+        log(f"    ... and {len(failed) - 5} more (their errors are in scores.jsonl)")
 
 
 def write_plots(truth: Truth, systems: dict[str, Predictions], folder: Path) -> dict[str, Path]:

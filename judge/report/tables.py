@@ -43,9 +43,10 @@ def metric_rows(labels: list[str], tags: list[str] = ()) -> list[tuple[str, str]
 
 
 def fpr_tags(columns: dict[str, dict[str, float]]) -> list[str]:
-    """Hard-negative tags with an ``fpr/<tag>`` figure in any column, sorted."""
+    """Hard-negative tags with an ``fpr/<tag>`` figure in any column, sorted; a tag may hold
+    a ``/`` itself, so only the ``fpr/<tag>/n`` count keys are left out."""
     return sorted({k.split("/", 1)[1] for m in columns.values() for k in m
-                   if k.startswith("fpr/") and k.count("/") == 1})  # fmt: skip
+                   if k.startswith("fpr/") and not k.endswith("/n")})  # fmt: skip
 
 
 def fmt(value: object) -> str:
