@@ -45,9 +45,13 @@ def result(tmp_path) -> dict:
     clip = make_clip(tmp_path / "clips" / "fp.mp4", 8, h=32, w=32)
     avi = tmp_path / "clips" / "fn.avi"  # a container wandb.Video does not take
     avi.write_bytes(b"RIFF")
+    gif = tmp_path / "clips" / "fp1.gif"
+    frames = [Image.new("RGB", (32, 32), (40 * i, 0, 0)) for i in range(4)]
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=66)
     sheets = [
         Sheet("false_positive_0", "false positive", png(tmp_path / "s/fp.png"), "fp", str(clip)),
         Sheet("false_negative_0", "false negative", png(tmp_path / "s/fn.png"), "fn", str(avi)),
+        Sheet("false_positive_1", "false positive", png(tmp_path / "s/fp1.png"), "fp1", str(gif)),
         Sheet("group_0", "group", png(tmp_path / "s/g.png"), "group g"),
     ]
     files = {
@@ -80,12 +84,14 @@ def test_payload_metrics_table_images_and_videos(result):
     assert table.columns == header and table.data == rows
 
     images = {k.removeprefix("eval/images/") for k in payload if k.startswith("eval/images/")}
-    assert images == {"roc", "reliability", "false_positive_0", "false_negative_0", "group_0"}
+    sheets = {"false_positive_0", "false_positive_1", "false_negative_0", "group_0"}
+    assert images == {"roc", "reliability", *sheets}
     assert all(isinstance(payload[f"eval/images/{k}"], wandb.Image) for k in images)
-    # Videos: the mp4 of a one-clip sheet; not the group sheet, nor an .avi W&B can't show.
+    # Videos: the mp4 and gif of one-clip sheets; not the group sheet, nor an .avi W&B can't
+    # show.
     videos = {k: v for k, v in payload.items() if k.startswith("eval/videos/")}
-    assert list(videos) == ["eval/videos/false_positive_0"]
-    assert isinstance(videos["eval/videos/false_positive_0"], wandb.Video)
+    assert list(videos) == ["eval/videos/false_positive_0", "eval/videos/false_positive_1"]
+    assert all(isinstance(v, wandb.Video) for v in videos.values())
 
 
 def test_log_to_an_explicit_run_also_fills_the_summary(result):
@@ -132,6 +138,7 @@ def test_a_real_offline_run_writes_its_folder(result, tmp_path, monkeypatch):
     assert len(list(folder.glob("run-*.wandb"))) == 1  # written by wandb-core, maybe later
     # Media files are copied into the run folder at log time, under their keys.
     media = folder / "files" / "media"
-    assert len(list((media / "images" / "eval" / "images").glob("*.png"))) == 5
+    assert len(list((media / "images" / "eval" / "images").glob("*.png"))) == 6
     assert len(list((media / "videos" / "eval" / "videos").glob("*.mp4"))) == 1
+    assert len(list((media / "videos" / "eval" / "videos").glob("*.gif"))) == 1
     assert len(list((media / "table" / "eval").glob("summary_*.table.json"))) == 1

@@ -13,6 +13,9 @@ import sys
 
 from judge.report.tables import summary_table
 
+# The containers wandb.Video takes from a path as they are; other clips show as contact sheets.
+WANDB_VIDEO = (".mp4", ".webm", ".ogg", ".gif")
+
 
 def active_run():
     """The active W&B run, or None; never imports wandb when nothing has."""
@@ -36,7 +39,7 @@ def wandb_payload(result: dict) -> dict:
         if str(path).endswith(".png"):
             payload[f"eval/images/{name}"] = wandb.Image(str(path))
     for sheet in result.get("sheets", []):
-        if sheet.clip is not None and str(sheet.clip).lower().endswith((".mp4", ".webm", ".ogg")):
+        if sheet.clip is not None and str(sheet.clip).lower().endswith(WANDB_VIDEO):
             fmt = str(sheet.clip).rsplit(".", 1)[1].lower()
             payload[f"eval/videos/{sheet.name}"] = wandb.Video(
                 str(sheet.clip), caption=sheet.caption, format=fmt
