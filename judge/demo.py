@@ -1,4 +1,4 @@
-"""`make demo`: the whole mission end to end on a CPU, in about 20 minutes on 2 cores.
+"""`make demo`: the whole mission end to end on a CPU, in about 16 minutes on 2 cores.
 
     python -m judge.demo                  # outputs under outputs/demo; rerun to resume
     python -m judge.demo --fresh          # train and evaluate again (rendered sets are kept)
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import re
@@ -31,9 +32,25 @@ from pathlib import Path
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
 from judge.report.reranking import clean_shares
-from judge.workflow import BIN, StepFailed, best_checkpoint, preset_synth, render, run_logged
+from judge.report.scoring import BASELINE, JUDGE
+from judge.report.tables import fmt
+from judge.workflow import (
+    BIN,
+    StepFailed,
+    best_checkpoint,
+    preset_synth,
+    render,
+    run_logged,
+    test_set_dir,
+)
 
 PRESET = "cpu_tiny"
+# The test-set figures printed at the end: (title, metrics.json key).
+SUMMARY_ROWS = (
+    ("macro AUROC", "auroc"),
+    ("any-artifact AUROC", "plausible/auroc"),
+    ("onset within 1 frame", "onset_acc"),
+)
 # Progress worth echoing from the tools: our own loggers (epochs, scoring, rendering).
 PROGRESS = re.compile(r"\]\[judge[.\w]*\]\[|^scenes \d|epoch \d+/")
 
@@ -124,13 +141,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_demo(args: argparse.Namespace, say: Clock) -> dict:
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="    %(message)s", force=True)
     root, times = args.root, {}
     overrides = [f"synth_if_missing.num_scenes={args.scenes}", *args.override]
     spec = preset_synth(PRESET, overrides)
-    test_out = spec["out"].with_name(f"{spec['out'].name}_test_seed{args.test_seed}")
+    test_out = test_set_dir(spec["out"], args.test_seed)
     test_manifest = test_out / "manifest.jsonl"
 
     say(f"1/4 rendering {spec['num_scenes']} training scenes into {spec['out']}")
@@ -189,19 +204,12 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
 
 
 def print_summary(summary: dict) -> None:
-    judge, base = (
-        summary["test_metrics"].get(k, {}) for k in ("judge", "frame-difference baseline")
-    )
+    judge, base = (summary["test_metrics"].get(k, {}) for k in (JUDGE, BASELINE))
     r = summary["best_of_n"]
-    lines = [
-        "",
-        "test set                     judge   frame-difference baseline",
-        f"macro AUROC                  {judge.get('auroc', float('nan')):.3f}   "
-        f"{base.get('auroc', float('nan')):.3f}",
-        f"any-artifact AUROC           {judge.get('plausible/auroc', float('nan')):.3f}   "
-        f"{base.get('plausible/auroc', float('nan')):.3f}",
-        f"onset within 1 frame         {judge.get('onset_acc', float('nan')):.3f}   "
-        f"{base.get('onset_acc', float('nan')):.3f}",
+    lines = ["", f"{'test set':<29}{JUDGE}   {BASELINE}"]
+    for title, key in SUMMARY_ROWS:  # fmt: "-" for a figure metrics.json holds as null
+        lines.append(f"{title:<29}{fmt(judge.get(key))}   {fmt(base.get(key))}")
+    lines += [
         "",
         f"best-of-N reranking: {r['groups']:.0f} prompts, {r['pool_candidates']} candidates "
         f"(N = {r['candidates']:.1f} on average)",

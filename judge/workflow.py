@@ -2,6 +2,7 @@
 
 spec = preset_synth("cpu_tiny", ["synth_if_missing.num_scenes=800"])
 render(spec["out"], spec["num_scenes"], spec["seed"], spec["synth"], workers=2)
+render(test_set_dir(spec["out"], seed=1), 100, 1, spec["synth"], workers=2)
 run_logged(["judge-train", "experiment=cpu_tiny"], Path("train.log"), show=is_progress)
 best_checkpoint(Path("outputs/run"))
 """
@@ -23,23 +24,34 @@ class StepFailed(RuntimeError):
     """A chained command failed; the message names it and ends with its log's last lines."""
 
 
-def preset_synth(preset: str, overrides: list[str] = ()) -> dict:
-    """The resolved ``synth_if_missing`` block of ``judge-train experiment=<preset>``:
-    ``{"out": Path, "num_scenes", "seed", "synth": dict}``."""
+def train_config(preset: str, overrides: list[str] = ()):
+    """The composed config (DictConfig) of ``judge-train experiment=<preset> <overrides>``."""
     from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
 
     from judge.paths import config_dir
 
     with initialize_config_dir(config_dir(), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={preset}", *overrides])
-    spec = cfg.synth_if_missing
+        return compose("train", overrides=[f"experiment={preset}", *overrides])
+
+
+def preset_synth(preset: str, overrides: list[str] = ()) -> dict:
+    """The resolved ``synth_if_missing`` block of ``judge-train experiment=<preset>``:
+    ``{"out": Path, "num_scenes", "seed", "synth": dict}``."""
+    from omegaconf import OmegaConf
+
+    spec = train_config(preset, overrides).synth_if_missing
     return {
         "out": Path(spec.out),
         "num_scenes": int(spec.num_scenes),
         "seed": int(spec.seed),
         "synth": OmegaConf.to_container(spec.synth, resolve=True) or {},
     }
+
+
+def test_set_dir(train_out: Path, seed: int) -> Path:
+    """Where the test set of other scenes (rendered with ``seed``) beside ``train_out`` goes;
+    the demo and the quality benchmark share it."""
+    return train_out.with_name(f"{train_out.name}_test_seed{seed}")
 
 
 def render(out: Path, num_scenes: int, seed: int, synth: dict, workers: int) -> float | None:

@@ -32,13 +32,10 @@ import shutil
 import time
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest
 from judge.labels import ARTIFACT_LABELS
-from judge.paths import config_dir
-from judge.workflow import BIN, best_checkpoint, preset_synth, render
+from judge.workflow import BIN, best_checkpoint, preset_synth, render, test_set_dir, train_config
 from judge.workflow import run_logged as run
 
 
@@ -68,8 +65,7 @@ def budget_epochs(preset: str, overrides: list[str], train_clips: int) -> list[s
     import torch
     from hydra.utils import instantiate
 
-    with initialize_config_dir(config_dir(), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={preset}", *overrides])
+    cfg = train_config(preset, overrides)
     model = instantiate(cfg.model.model)
     optimizer = torch.optim.AdamW(model.parameters())
     d = cfg.data
@@ -193,7 +189,7 @@ def main() -> None:
 
     spec = preset_synth(args.preset, args.override)
     synth, train_out = spec["synth"], spec["out"]
-    test_out = train_out.with_name(f"{train_out.name}_test_seed{args.test_seed}")
+    test_out = test_set_dir(train_out, args.test_seed)
     workers = len(os.sched_getaffinity(0))
     render_s = {
         "train": render(train_out, spec["num_scenes"], spec["seed"], synth, workers),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from judge.demo import best_of_n, build_pool
+from judge.demo import best_of_n, build_pool, print_summary
 from judge.io.manifest import write_manifest
 
 
@@ -68,3 +68,25 @@ def test_best_of_n_reads_judge_rerank_rows(tmp_path):
     assert res["best_of_n_clean"] == pytest.approx(0.5)
     assert res["random_clean"] == pytest.approx((1 / 3 + 1 / 2) / 2)
     assert res["oracle_clean"] == 1.0 and not math.isnan(res["candidates"])
+
+
+def test_summary_prints_both_systems_and_a_dash_for_a_null_figure(capsys):
+    judge = {"auroc": 0.8348, "plausible/auroc": 0.9186, "onset_acc": 0.7644}
+    base = {"auroc": 0.5214, "plausible/auroc": 0.55, "onset_acc": None}  # NaN in metrics.json
+    summary = {
+        "test_metrics": {"judge": judge, "frame-difference baseline": base},
+        "best_of_n": {"groups": 96.0, "pool_candidates": 287, "candidates": 2.99,
+                      "best_of_n_clean": 0.9114, "random_clean": 0.335, "oracle_clean": 1.0},
+        "report": "outputs/demo/eval/report.html",
+        "times_s": {"render_train_s": 341.2, "train_s": 505.0, "eval_s": None},
+    }  # fmt: skip
+    print_summary(summary)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:5] == [
+        "test set                     judge   frame-difference baseline",
+        "macro AUROC                  0.835   0.521",
+        "any-artifact AUROC           0.919   0.550",
+        "onset within 1 frame         0.764   -",
+    ]
+    assert "  the judge's pick is clean   0.911" in lines
+    assert lines[-1] == "steps (s): render_train 341, train 505"

@@ -276,11 +276,11 @@ def test_best_of_n_against_random_and_oracle():
 
 def test_ranked_rows_best_first_and_no_groups_is_nan():
     truth, pred = rerank_case()
-    ranking, rows = rank_groups(truth, pred)
+    ranking = rank_groups(truth, pred)
     assert sorted(ranking.ranked) == ["a", "b", "c"]
-    assert ranked_rows(ranking, rows, "a") == [1, 0]
-    assert ranked_rows(ranking, rows, "b") == [2, 3, 4]
-    assert ranked_rows(ranking, rows, "c") == [7]
+    assert ranked_rows(ranking, "a") == [1, 0]
+    assert ranked_rows(ranking, "b") == [2, 3, 4]
+    assert ranked_rows(ranking, "c") == [7]
     truth.groups = [None] * len(truth.groups)
     res = best_of_n(truth, pred)
     assert res["rerank/groups"] == 0

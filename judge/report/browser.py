@@ -22,11 +22,10 @@ import tempfile
 from pathlib import Path
 
 from judge.io.atomic import atomic_path
+from judge.report.html import PNG_MAGIC
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_HINT = "install Chromium (Debian/Ubuntu: `apt-get install chromium`) or set JUDGE_BROWSER"
-
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def find_browser() -> str | None:
@@ -123,7 +122,7 @@ def screenshot(
         problem = None
         if rc != 0:
             problem = f"exited with status {rc}"
-        elif not out.is_file() or out.read_bytes()[:8] != _PNG_MAGIC:
+        elif not out.is_file() or out.read_bytes()[:8] != PNG_MAGIC:
             problem = "wrote no PNG"
         if problem:
             # Raised inside atomic_path: it removes the temporary file, png_path is untouched.

@@ -26,12 +26,10 @@ from judge.report.baseline import score_manifest
 from judge.report.clip_metrics import Predictions, Truth, compute_metrics, onset_errors
 from judge.report.page import write_report_page
 from judge.report.reranking import best_of_n
-from judge.report.scoring import BASELINE, baseline_predictions, judge_records
+from judge.report.scoring import BASELINE, JUDGE, baseline_predictions, judge_records
 from judge.report.sheets_select import group_sheets, worst_sheets
 from judge.report.tables import write_metrics
 from judge.scoring.calibration import N_BINS
-
-JUDGE = "judge"
 
 
 def evaluate_manifest(

@@ -175,7 +175,7 @@ def compute_metrics(truth: Truth, pred: Predictions) -> dict[str, float]:
         thr = pred.threshold(label)
         res |= {f"{label}/auroc": auroc, f"{label}/ap": ap, f"{label}/threshold": thr}
         res[f"{label}/positives"] = float((target == 1).sum())
-        prf = _prf(score >= thr, target) if target.min(initial=0) != target.max(initial=0) else {}
+        prf = _prf(score >= thr, target) if (target == 1).any() else {}
         for key in ("precision", "recall", "f1"):
             res[f"{label}/{key}"] = prf.get(key, math.nan)
         for key in per:
@@ -185,10 +185,11 @@ def compute_metrics(truth: Truth, pred: Predictions) -> dict[str, float]:
     res["labels_scored"] = float(sum(not math.isnan(v) for v in per["auroc"]))
 
     known = pred.ok & (truth.plausible >= 0)
+    flagged = pred.flagged()
     is_artifact = (truth.plausible[known] == 0).astype(np.int64)
     auroc, ap = _auroc_ap(pred.artifact[known], is_artifact)
     res |= {f"{PLAUSIBLE}/auroc": auroc, f"{PLAUSIBLE}/ap": ap}
-    res |= {f"{PLAUSIBLE}/{k}": v for k, v in _prf(pred.flagged()[known], is_artifact).items()}
+    res |= {f"{PLAUSIBLE}/{k}": v for k, v in _prf(flagged[known], is_artifact).items()}
     res["ece"] = (
         ece(1.0 - pred.artifact[known], truth.plausible[known]) if known.any() else math.nan
     )
@@ -200,7 +201,6 @@ def compute_metrics(truth: Truth, pred: Predictions) -> dict[str, float]:
     res["onset_mae"] = float(np.abs(errors).mean()) if len(errors) else math.nan
     res["onset_acc"] = float((np.abs(errors) <= 1).mean()) if len(errors) else math.nan
 
-    flagged = pred.flagged()
     for tag, members in _clean_by_tag(truth, pred.ok).items():
         res[f"fpr/{tag}"] = float(flagged[members].mean())
         res[f"fpr/{tag}/n"] = float(len(members))

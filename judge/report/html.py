@@ -39,7 +39,7 @@ from judge.io.atomic import atomic_write_text
 HEADER_BG = "#dfe7f5"
 ZEBRA_BG = "#f5f7fb"
 
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"  # the first 8 bytes of every PNG file
 
 _CSS = f"""
 body {{ margin: 0; background: #fff; color: #1d2330;
@@ -116,7 +116,7 @@ def _png_bytes(png: str | os.PathLike | bytes) -> bytes:
         if not path.is_file():
             raise FileNotFoundError(errno.ENOENT, "figure PNG not found", str(path))
         data, name = path.read_bytes(), str(path)
-    if not data.startswith(_PNG_MAGIC):
+    if not data.startswith(PNG_MAGIC):
         raise ValueError(f"{name} is not a PNG image")
     return data
 

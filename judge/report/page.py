@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from judge.report.html import Figure, Section, Table, write_html_report
+from judge.report.scoring import JUDGE
 from judge.report.sheets_select import Sheet
 from judge.report.tables import fmt, label_table, summary_table
 
@@ -20,7 +21,7 @@ PLOT_CAPTIONS = {
 
 def headline(columns: dict[str, dict[str, float]]) -> str:
     """One paragraph of the figures people ask for first."""
-    j = columns.get("judge", {})
+    j = columns.get(JUDGE, {})
     text = (
         f"{int(j.get('clips', 0))} clips ({int(j.get('errors', 0))} unreadable). "
         f"Judge macro AUROC {fmt(j.get('auroc'))}, any-artifact AUROC "

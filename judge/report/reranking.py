@@ -17,36 +17,30 @@ from judge.report.clip_metrics import Predictions, Truth
 from judge.scoring.rerank import Ranking, rerank
 
 
-def rank_groups(truth: Truth, pred: Predictions) -> tuple[Ranking, dict[int, int]]:
-    """Rank each group's scored clips of known label by plausibility (``1 - artifact``).
-
-    Returns:
-        the ``Ranking`` (its records' ``path`` is the row index, as a string) and a map from
-        ``id`` of each ranked record to its row index.
-    """
-    records, keys, rows = [], [], {}
+def rank_groups(truth: Truth, pred: Predictions) -> Ranking:
+    """Rank each group's scored clips of known label by plausibility (``1 - artifact``); each
+    ranked record's ``path`` is its row index, zero-padded so that ties break by row order."""
+    records, keys = [], []
     for i in np.flatnonzero(pred.ok & (truth.plausible >= 0)):
-        if truth.groups[i] is None:
-            continue
-        rec = {"path": f"{i:08d}", "status": "ok", "plausibility": 1.0 - float(pred.artifact[i])}
-        rows[id(rec)] = int(i)
-        records.append(rec)
-        keys.append(truth.groups[i])
-    return rerank(records, keys), rows
+        if truth.groups[i] is not None:
+            plausibility = 1.0 - float(pred.artifact[i])
+            records.append({"path": f"{i:08d}", "status": "ok", "plausibility": plausibility})
+            keys.append(truth.groups[i])
+    return rerank(records, keys)
 
 
-def ranked_rows(ranking: Ranking, rows: dict[int, int], group: str) -> list[int]:
+def ranked_rows(ranking: Ranking, group: str) -> list[int]:
     """Row indices of one group's candidates, best first."""
-    return [rows[id(c.record)] for c in ranking.ranked[group]]
+    return [int(c.record["path"]) for c in ranking.ranked[group]]
 
 
 def best_of_n(truth: Truth, pred: Predictions) -> dict[str, float]:
     """``rerank/groups``, ``rerank/candidates`` (mean N), ``rerank/best_of_n_clean``,
     ``rerank/random_clean``, ``rerank/oracle_clean`` (module docstring); NaN without groups."""
-    ranking, rows = rank_groups(truth, pred)
+    ranking = rank_groups(truth, pred)
     groups = []
     for group in ranking.ranked:
-        members = ranked_rows(ranking, rows, group)
+        members = ranked_rows(ranking, group)
         groups.append([(1.0 - pred.artifact[i], truth.plausible[i] == 1) for i in members])
     return {f"rerank/{k}": v for k, v in clean_shares(groups).items()}
 

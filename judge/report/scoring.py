@@ -15,6 +15,8 @@ import numpy as np
 from judge.io.manifest import resolve_path
 from judge.report.clip_metrics import Predictions
 
+# Column names of the two systems in metrics.json, the tables and the W&B keys.
+JUDGE = "judge"
 BASELINE = "frame-difference baseline"
 
 
@@ -69,9 +71,9 @@ def baseline_predictions(results: list[dict], labels: list[str]) -> Predictions:
     onset = np.array([r["onset"] if r["status"] == "ok" else -1 for r in results], np.int64)
     return Predictions(
         ok=ok,
-        scores=np.repeat(score[:, None], num, axis=1).reshape(n, num),
+        scores=np.repeat(score[:, None], num, axis=1),
         artifact=score,
-        onset=np.repeat(onset[:, None], num, axis=1).reshape(n, num),
+        onset=np.repeat(onset[:, None], num, axis=1),
         thresholds={},
         curves=[None] * n,
     )

@@ -42,6 +42,11 @@ def frame_window(center: int, num_frames: int, total: int) -> list[int]:
     return list(range(start, start + num_frames))
 
 
+def _title_height(title: str) -> float:
+    """Inches a suptitle of this many lines takes (0 without one)."""
+    return 0.22 * (title.count("\n") + 1) if title else 0.0
+
+
 def _thumb(frame: np.ndarray, height: int) -> np.ndarray:
     """uint8 (H, W, 3) -> uint8 (height, W * height / H, 3)."""
     h, w = frame.shape[:2]
@@ -108,7 +113,7 @@ def clip_sheet(
     col_w = max(t.shape[1] for t in thumbs) / DPI + 0.1
     row_h = thumb / DPI + 0.35
     curve_h = 2.0 if curve is not None else 0.0
-    title_h = 0.22 * (title.count("\n") + 1) if title else 0.0
+    title_h = _title_height(title)
     width = max(col_w * len(shown), 5.0)
     fig = Figure(figsize=(width, row_h + curve_h + title_h + 0.2), layout="constrained")
     heights = [row_h, curve_h] if curve is not None else [row_h]
@@ -175,7 +180,7 @@ def group_sheet(
     widths = [t.shape[1] for thumbs, _ in rows for t in thumbs] or [thumb * 2]
     col_w = max(widths) / DPI + 0.08
     caption_w = 2.2
-    title_h = 0.22 * (title.count("\n") + 1) if title else 0.0
+    title_h = _title_height(title)
     row_h = thumb / DPI + 0.12
     fig = Figure(
         figsize=(caption_w + col_w * num_frames, row_h * max(len(rows), 1) + title_h + 0.2),

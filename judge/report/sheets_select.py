@@ -94,14 +94,14 @@ def group_sheets(
 ) -> list[Sheet]:
     """Contact sheets of ``count`` reranked groups: every candidate in rank order, with its
     plausibility, its true label and whether the judge flags it."""
-    ranking, rows = rank_groups(truth, pred)
+    ranking = rank_groups(truth, pred)
     order = [g for g in ranking.ranked if len(ranking.ranked[g]) >= 2]
     # Failures first: a report that hides them would not earn trust.
-    order.sort(key=lambda g: (truth.plausible[ranked_rows(ranking, rows, g)[0]] == 1, g))
+    order.sort(key=lambda g: (truth.plausible[ranked_rows(ranking, g)[0]] == 1, g))
     flagged = pred.flagged()
     sheets = []
     for n, group in enumerate(order[:count]):
-        members = ranked_rows(ranking, rows, group)
+        members = ranked_rows(ranking, group)
         candidates = []
         for rank, i in enumerate(members, 1):
             kind = truth.onset_label[i] or "artifact"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 
+from judge.report.scoring import JUDGE
 from judge.report.tables import summary_table
 
 # The containers wandb.Video takes from a path as they are; other clips show as contact sheets.
@@ -29,7 +30,7 @@ def wandb_payload(result: dict) -> dict:
 
     payload: dict = {}
     for name, metrics in result["columns"].items():
-        prefix = "eval" if name == "judge" else "eval_baseline"
+        prefix = "eval" if name == JUDGE else "eval_baseline"
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and math.isfinite(value):
                 payload[f"{prefix}/{key}"] = float(value)

@@ -122,7 +122,7 @@ class VideoScore:
             curve = self.curve.copy()
             for i in range(len(curve)):
                 if curve[i] < 0:
-                    curve[i] = curve[i - 1] if i > 0 and curve[i - 1] >= 0 else 0.0
+                    curve[i] = curve[i - 1] if i > 0 else 0.0
             record["frame_scores"] = [round(float(v), 5) for v in curve]
         return record
 

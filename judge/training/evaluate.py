@@ -26,6 +26,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     from hydra.utils import instantiate
 
     from judge.report.build import evaluate_manifest
+    from judge.report.scoring import JUDGE
     from judge.report.wandb_log import log_to_wandb
     from judge.scoring.judge import Judge
 
@@ -51,7 +52,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     for run in runs or [None]:
         log_to_wandb(result, run)
     log.info("metrics: %s", result["files"]["metrics_md"])
-    return result["columns"]["judge"]
+    return result["columns"][JUDGE]
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")
