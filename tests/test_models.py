@@ -80,10 +80,11 @@ def test_judge_model_tiny3d_outputs():
     model = build_model("tiny3d", num_labels=7).eval()
     with torch.no_grad():
         out = model(torch.randn(2, 3, 16, 64, 64))
-    assert set(out) == {"labels", "plausible", "frames"}
+    assert set(out) == {"labels", "plausible", "frames", "features"}
     assert out["labels"].shape == (2, 7)
     assert out["plausible"].shape == (2,)
     assert out["frames"].shape == (2, 16)
+    assert out["features"].shape == (2, model.heads.labels.in_features)
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_SIZES))

@@ -22,7 +22,9 @@ class JudgeHeads(nn.Module):
             apart (width of the clip heads' input becomes C' + C).
 
     `forward(frames (B, C, T'), clip (B, C'), num_frames=T)` returns logits
-    `labels (B, L)`, `plausible (B,)` (positive = plausible) and `frames (B, T)`.
+    `labels (B, L)`, `plausible (B,)` (positive = plausible) and `frames (B, T)`, and
+    `features (B, C' [+ C])`: the vector the clip heads read, before dropout (the judge's
+    out-of-domain measure compares it with training statistics, `judge.scoring.domain`).
     """
 
     def __init__(
@@ -47,17 +49,21 @@ class JudgeHeads(nn.Module):
     def forward(
         self, frames: torch.Tensor, clip: torch.Tensor, num_frames: int
     ) -> dict[str, torch.Tensor]:
-        """frames `(B, C, T')`, clip `(B, C')` -> dict of logits (see class docstring)."""
+        """frames `(B, C, T')`, clip `(B, C')` -> dict of logits and features (class docstring)."""
+        features = clip
         clip = self.dropout(clip)
         frames = self.dropout(frames)
         onset = self.frames(frames)  # (B, 1, T')
         if self.event_pool:
             weights = torch.softmax(onset, dim=-1)  # (B, 1, T'): where the event most likely is
-            clip = torch.cat([clip, (frames * weights).sum(dim=-1)], dim=1)  # (B, C' + C)
+            event = (frames * weights).sum(dim=-1)  # (B, C)
+            clip = torch.cat([clip, event], dim=1)  # (B, C' + C)
+            features = torch.cat([features, event], dim=1)
         return {
             "labels": self.labels(clip),
             "plausible": self.plausible(clip).squeeze(1),
             "frames": to_input_frames(onset, num_frames).squeeze(1),
+            "features": features,
         }
 
 

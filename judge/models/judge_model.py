@@ -18,7 +18,8 @@ class JudgeModel(nn.Module):
 
     `forward(x)` maps clips `(B, 3, T, H, W)` (Kinetics-normalised) to logits:
     `labels (B, L)` per artifact label, `plausible (B,)` (positive = plausible, i.e. no
-    artifact) and `frames (B, T)` per-frame onset logits at the input's T.
+    artifact) and `frames (B, T)` per-frame onset logits at the input's T; and `features
+    (B, D)`, the vector the clip heads read (for the out-of-domain measure).
 
     `config` is a plain dict of the constructor arguments of `build_model` (without
     `pretrained`: a checkpoint's weights replace whatever the backbone started from), so
@@ -46,7 +47,8 @@ class JudgeModel(nn.Module):
         self.config = dict(config or {})
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """`(B, 3, T, H, W)` -> `{"labels": (B, L), "plausible": (B,), "frames": (B, T)}`."""
+        """`(B, 3, T, H, W)` -> `{"labels": (B, L), "plausible": (B,), "frames": (B, T),
+        "features": (B, D)}`."""
         frames, clip = self.backbone(x)
         return self.heads(frames, clip, num_frames=x.shape[2])
 
