@@ -32,8 +32,8 @@ LABELS = ["teleport", "vanish"]
 FRAMES = 12
 PLOTS = ["roc", "pr", "reliability", "onset_errors", "score_distributions"]
 SHEETS = ["false_positive_0", "false_negative_0", "group_0"]
-SECTIONS = ["Summary", "Plots", "Worst false positives", "Worst false negatives",
-            "Reranked groups"]  # fmt: skip
+SECTIONS = ["Summary", "Per source", "Plots", "Worst false positives",
+            "Worst false negatives", "Reranked groups"]  # fmt: skip
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 CLEAN = {"teleport": 0, "vanish": 0, "plausible": 1}
@@ -132,7 +132,14 @@ def test_metrics_of_both_systems_on_the_same_clips(report, judge):
     assert result["predictions"][JUDGE].ok.tolist() == [True] * 6 + [False] * 2
     assert result["predictions"][BASELINE].ok.tolist() == [True] * 6 + [False] * 2
     md = (out / "metrics.md").read_text(encoding="utf-8")
-    assert md == metrics_markdown(result["columns"], LABELS)
+    assert md == metrics_markdown(result["columns"], LABELS, result["sources"])
+    # Rows without a source form the one "unknown" family: its figures are the overall ones.
+    assert list(data["sources"]) == [JUDGE, BASELINE]
+    assert list(data["sources"][JUDGE]) == ["unknown"]
+    for name in (JUDGE, BASELINE):
+        overall = {k: v for k, v in data["columns"][name].items() if not k.startswith("rerank/")}
+        assert data["sources"][name]["unknown"] == overall
+    assert "Per source: judge" in md
     assert f"| metric | {JUDGE} | {BASELINE} |" in md
     assert "| false positives: exit_frame (n=1) |" in md
 
@@ -209,6 +216,8 @@ def test_report_html_is_one_self_contained_page(report, manifest, judge):
     assert "Best-of-N over 3 groups" in page
     assert "<caption>Headline figures</caption>" in page
     assert f'<th class="num">{JUDGE} AUROC</th>' in page
+    assert f"<caption>{JUDGE}, per source family</caption>" in page
+    assert f"<caption>{BASELINE}, per source family</caption>" in page
 
 
 def test_split_filters_rows_and_html_false_writes_metrics_only(judge, manifest, tmp_path):

@@ -6,8 +6,9 @@
     out["columns"]["judge"]["auroc"], out["html"]
 
 Writes into ``out_dir``: ``scores.jsonl`` (the judge's records, row order), ``metrics.json``
-and ``metrics.md`` (judge and baseline side by side), ``plots/*.png``, ``sheets/*.png`` (worst
-false positives and negatives, reranked groups) and ``report.html`` (everything in one file).
+and ``metrics.md`` (judge and baseline side by side, overall and per source family),
+``plots/*.png``, ``sheets/*.png`` (worst false positives and negatives, reranked groups) and
+``report.html`` (everything in one file).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
 from judge.report import plots
 from judge.report.baseline import score_manifest
-from judge.report.clip_metrics import Predictions, Truth, compute_metrics, onset_errors
+from judge.report.clip_metrics import (
+    Predictions,
+    Truth,
+    compute_metrics,
+    onset_errors,
+    source_metrics,
+)
 from judge.report.page import write_report_page
 from judge.report.reranking import best_of_n
 from judge.report.scoring import BASELINE, JUDGE, baseline_predictions, judge_records
@@ -58,8 +65,9 @@ def evaluate_manifest(
         log: where progress lines go.
 
     Returns:
-        ``{"columns": {system: metrics}, "files": {name: Path}, "html": Path | None,
-        "sheets": [Sheet], "truth": Truth, "predictions": {system: Predictions}}``.
+        ``{"columns": {system: metrics}, "sources": {system: {family: metrics}},
+        "files": {name: Path}, "html": Path | None, "sheets": [Sheet], "truth": Truth,
+        "predictions": {system: Predictions}}``.
 
     Raises:
         ManifestError: the manifest is invalid; ValueError: no row in ``split``.
@@ -92,11 +100,13 @@ def evaluate_manifest(
         log(f"scoring {len(rows)} clips with the {BASELINE}")
         systems[BASELINE] = baseline_predictions(score_manifest(manifest, rows=rows), labels)
     columns = {name: compute_metrics(truth, p) | best_of_n(truth, p) for name, p in systems.items()}
+    sources = {name: source_metrics(truth, p) for name, p in systems.items()}
     metrics_json, metrics_md = write_metrics(
-        out / "metrics.json", out / "metrics.md", columns, labels
+        out / "metrics.json", out / "metrics.md", columns, labels, sources
     )
     result = {
         "columns": columns,
+        "sources": sources,
         "files": {"scores": scores_path, "metrics_json": metrics_json, "metrics_md": metrics_md},
         "html": None,
         "sheets": [],
@@ -111,7 +121,7 @@ def evaluate_manifest(
         result["files"] |= figures | {s.name: s.path for s in sheets}
         result["sheets"] = sheets
         result["html"] = write_report_page(
-            out / "report.html", manifest, judge.name, columns, labels, figures, sheets
+            out / "report.html", manifest, judge.name, columns, labels, figures, sheets, sources
         )
         log(f"report: {result['html']}")
     return result

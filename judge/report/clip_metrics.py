@@ -9,12 +9,21 @@ not from training windows:
   calibration error of the plausibility (``label_ece``: of all label scores together);
 - onset: on every artifact clip with a known event frame, the predicted onset frame of the
   event's label minus the true one (``onset_mae``, ``onset_acc`` = share within one frame);
-- ``fpr/<tag>``: share of clean clips carrying a hard-negative tag that are flagged
-  (plausibility below its threshold); ``fpr/untagged`` for the other clean clips;
+- ``fpr``: share of the ``clean_clips`` that are flagged (``Predictions.flagged``: the record's
+  own ``flagged`` decision when it carries one, else plausibility below its threshold);
+  ``fpr/<tag>``: the same on clean clips carrying a hard-negative tag, ``fpr/untagged`` on the
+  other clean clips; ``plausible/recall`` is the share of the ``artifact_clips`` flagged;
 - IntPhys-style matched groups: within each group, every (clean, artifact) pair is scored
-  right when the artifact clip gets the higher artifact score (ties half). ``intphys/relative_err``
-  is the share wrong; ``intphys/absolute_err`` is ``1 - AUROC`` of the same score over the same
-  clips, i.e. without the help of comparing twins.
+  right when the artifact clip gets the higher artifact score (ties half). ``pair_acc`` is the
+  share right and ``intphys/relative_err = 1 - pair_acc`` the share wrong;
+  ``intphys/absolute_err`` is ``1 - AUROC`` of the same score over the same clips, i.e. without
+  the help of comparing twins;
+- out of domain, from records that carry it: ``ood/share`` of the ``ood/n`` scored clips with
+  an ``out_of_domain`` decision, ``ood/median_distance`` of the clips with an ``ood_distance``.
+
+``source_metrics`` gives the same figures per source family (``synthetic``, ``spliced``,
+``real``, ...: the part of a row's ``source`` before the first ``/``), from ``compute_metrics``
+on each family's clips.
 """
 
 from __future__ import annotations
@@ -28,8 +37,25 @@ from judge.labels import PLAUSIBLE
 from judge.report.curves import auroc as _auroc
 from judge.report.curves import average_precision
 from judge.scoring.calibration import ece
+from judge.targets_rule import row_plausible_target
 
 UNTAGGED = "untagged"
+UNKNOWN_SOURCE = "unknown"  # the family of rows without a ``source``
+# Families in this order first, then any other in name order, then ``unknown``.
+SOURCE_ORDER = ("synthetic", "spliced", "real")
+
+
+def source_family(source: str | None) -> str:
+    """``"spliced/ssv2"`` -> ``"spliced"``; None or empty -> ``"unknown"``."""
+    return (source or "").split("/", 1)[0] or UNKNOWN_SOURCE
+
+
+def _family_key(family: str) -> tuple[int, int, str]:
+    if family == UNKNOWN_SOURCE:
+        return (2, 0, family)
+    if family in SOURCE_ORDER:
+        return (0, SOURCE_ORDER.index(family), family)
+    return (1, 0, family)
 
 
 @dataclass
@@ -40,12 +66,14 @@ class Truth:
         paths: (N,) the rows' paths as written.
         labels: the L artifact labels, in column order.
         y: int8 (N, L): 1 artifact, 0 absent, -1 unknown.
-        plausible: int8 (N,): 1 clean, 0 artifact, -1 unknown: the row's ``plausible`` label;
-            without one, 0 when it has an artifact label or event, 1 when all L labels are 0.
+        plausible: int8 (N,): 1 clean, 0 artifact, -1 unknown (``judge.targets_rule``): the
+            row's ``plausible`` label; without one, 0 when it has a positive artifact label or
+            an event, 1 when all L labels are known and 0.
         onset: int64 (N,): 0-based frame of the first event, -1 when none is known.
         onset_label: (N,) the first event's type (None without events).
         tags: (N,) hard-negative tags of each clip.
         groups: (N,) matched-group key (None outside a group).
+        sources: (N,) the rows' ``source`` (None where missing; empty list: none known).
     """
 
     paths: list[str]
@@ -56,6 +84,31 @@ class Truth:
     onset_label: list[str | None]
     tags: list[list[str]]
     groups: list[str | None]
+    sources: list[str | None] = field(default_factory=list)
+
+    def families(self) -> list[str]:
+        """(N,) each clip's source family (``source_family``)."""
+        sources = self.sources or [None] * len(self.paths)
+        return [source_family(s) for s in sources]
+
+    def subset(self, idx: np.ndarray) -> Truth:
+        """The clips at row indices ``idx``, in that order."""
+        idx = np.asarray(idx, np.int64)
+
+        def pick(xs: list) -> list:
+            return [xs[i] for i in idx] if xs else []
+
+        return Truth(
+            paths=pick(self.paths),
+            labels=list(self.labels),
+            y=self.y[idx],
+            plausible=self.plausible[idx],
+            onset=self.onset[idx],
+            onset_label=pick(self.onset_label),
+            tags=pick(self.tags),
+            groups=pick(self.groups),
+            sources=pick(self.sources),
+        )
 
     @classmethod
     def from_rows(cls, rows: list[dict], labels: list[str]) -> Truth:
@@ -70,12 +123,8 @@ class Truth:
             for j, label in enumerate(labels):
                 if known.get(label) is not None:
                     y[i, j] = int(known[label])
-            if known.get(PLAUSIBLE) is not None:
-                plausible[i] = int(known[PLAUSIBLE])
-            elif row.get("events") or any(v for k, v in known.items() if k != PLAUSIBLE):
-                plausible[i] = 0  # rows with artifact labels only: any artifact is one
-            elif num and (y[i] == 0).all():
-                plausible[i] = 1  # every judged label known and absent, as training reads it
+            target = row_plausible_target(row, labels)
+            plausible[i] = -1 if target is None else target
             events = sorted(row.get("events") or [], key=lambda e: e.get("frame", 0))
             if events and events[0].get("frame") is not None:
                 onset[i] = int(events[0]["frame"])
@@ -89,6 +138,7 @@ class Truth:
             onset_label=onset_label,
             tags=[list(r.get("tags") or []) for r in rows],
             groups=[r.get("group") for r in rows],
+            sources=[r.get("source") for r in rows],
         )
 
 
@@ -104,6 +154,10 @@ class Predictions:
         thresholds: per label and ``plausible`` (default 0.5); a label is flagged at
             ``score >= threshold``, a clip at ``plausibility < thresholds["plausible"]``.
         curves: per clip, the per-frame artifact curve (float (T,)) or None.
+        record_flagged: float (N,): the record's own ``flagged`` decision (1.0 / 0.0), NaN where
+            it has none (older records, the baseline); None: none known.
+        ood_distance: float (N,): the record's ``ood_distance``, NaN where missing.
+        out_of_domain: float (N,): the record's ``out_of_domain`` (1.0 / 0.0), NaN where missing.
     """
 
     ok: np.ndarray
@@ -112,21 +166,51 @@ class Predictions:
     onset: np.ndarray
     thresholds: dict[str, float] = field(default_factory=dict)
     curves: list[np.ndarray | None] = field(default_factory=list)
+    record_flagged: np.ndarray | None = None
+    ood_distance: np.ndarray | None = None
+    out_of_domain: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.ok)
+        for name in ("record_flagged", "ood_distance", "out_of_domain"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(n, np.nan))
 
     def threshold(self, label: str) -> float:
         return float(self.thresholds.get(label, 0.5))
 
     def flagged(self) -> np.ndarray:
-        """bool (N,): clips the system calls implausible."""
-        return (1.0 - self.artifact) < self.threshold(PLAUSIBLE)
+        """bool (N,): scored clips the system calls implausible. The one rule every figure at
+        the stored thresholds uses: the record's ``flagged`` where it has one (the decision the
+        judge gave its user), else ``plausibility < threshold("plausible")``."""
+        rule = (1.0 - self.artifact) < self.threshold(PLAUSIBLE)
+        own = ~np.isnan(self.record_flagged)
+        return self.ok & np.where(own, self.record_flagged == 1.0, rule)
+
+    def subset(self, idx: np.ndarray) -> Predictions:
+        """The clips at indices ``idx``, in that order (same thresholds)."""
+        idx = np.asarray(idx, np.int64)
+        return Predictions(
+            ok=self.ok[idx],
+            scores=self.scores[idx],
+            artifact=self.artifact[idx],
+            onset=self.onset[idx],
+            thresholds=dict(self.thresholds),
+            curves=[self.curves[i] for i in idx] if self.curves else [],
+            record_flagged=self.record_flagged[idx],
+            ood_distance=self.ood_distance[idx],
+            out_of_domain=self.out_of_domain[idx],
+        )
 
     @classmethod
     def from_records(
         cls, records: list[dict | None], labels: list[str], thresholds: dict[str, float]
     ) -> Predictions:
-        """From judge score records (``Judge.score``), one per clip (None or error: not ok)."""
+        """From judge score records (``Judge.score``), one per clip (None or error: not ok).
+        ``flagged``, ``ood_distance`` and ``out_of_domain`` are read where a record has them."""
         n, num = len(records), len(labels)
         ok = np.zeros(n, bool)
+        own_flag, ood_distance, out_of_domain = (np.full(n, np.nan) for _ in range(3))
         scores = np.full((n, num), np.nan)
         artifact = np.full(n, np.nan)
         onset = np.full((n, num), -1, np.int64)
@@ -141,7 +225,13 @@ class Predictions:
             onset[i] = [int(frames.get(label, -1)) for label in labels]
             if rec.get("frame_scores") is not None:
                 curves[i] = np.asarray(rec["frame_scores"], np.float64)
-        return cls(ok, scores, artifact, onset, dict(thresholds), curves)
+            for key, out in (("flagged", own_flag), ("out_of_domain", out_of_domain)):
+                if rec.get(key) is not None:
+                    out[i] = float(bool(rec[key]))
+            if rec.get("ood_distance") is not None:
+                ood_distance[i] = float(rec["ood_distance"])
+        extra = {"ood_distance": ood_distance, "out_of_domain": out_of_domain}
+        return cls(ok, scores, artifact, onset, dict(thresholds), curves, own_flag, **extra)
 
 
 def _auroc_ap(score: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -190,6 +280,10 @@ def compute_metrics(truth: Truth, pred: Predictions) -> dict[str, float]:
     auroc, ap = _auroc_ap(pred.artifact[known], is_artifact)
     res |= {f"{PLAUSIBLE}/auroc": auroc, f"{PLAUSIBLE}/ap": ap}
     res |= {f"{PLAUSIBLE}/{k}": v for k, v in _prf(flagged[known], is_artifact).items()}
+    clean = pred.ok & (truth.plausible == 1)
+    res["clean_clips"] = float(clean.sum())
+    res["artifact_clips"] = float(is_artifact.sum())
+    res["fpr"] = float(flagged[clean].mean()) if clean.any() else math.nan
     res["ece"] = (
         ece(1.0 - pred.artifact[known], truth.plausible[known]) if known.any() else math.nan
     )
@@ -205,7 +299,32 @@ def compute_metrics(truth: Truth, pred: Predictions) -> dict[str, float]:
         res[f"fpr/{tag}"] = float(flagged[members].mean())
         res[f"fpr/{tag}/n"] = float(len(members))
     res |= intphys(truth, pred)
+    res["pair_acc"] = 1.0 - res["intphys/relative_err"]  # NaN without pairs
+    res |= out_of_domain(pred)
     return res
+
+
+def out_of_domain(pred: Predictions) -> dict[str, float]:
+    """``ood/n``, ``ood/share`` and ``ood/median_distance`` of the scored clips (module
+    docstring); NaN when no record carries them."""
+    decided = pred.ok & ~np.isnan(pred.out_of_domain)
+    distance = pred.ood_distance[pred.ok & np.isfinite(pred.ood_distance)]
+    return {
+        "ood/n": float(decided.sum()),
+        "ood/share": float(pred.out_of_domain[decided].mean()) if decided.any() else math.nan,
+        "ood/median_distance": float(np.median(distance)) if len(distance) else math.nan,
+    }
+
+
+def source_metrics(truth: Truth, pred: Predictions) -> dict[str, dict[str, float]]:
+    """``{family: compute_metrics of its clips}``, families in ``SOURCE_ORDER``, then others
+    by name, then ``unknown`` (rows without a source)."""
+    families = truth.families()
+    out = {}
+    for family in sorted(set(families), key=_family_key):
+        idx = np.asarray([i for i, f in enumerate(families) if f == family], np.int64)
+        out[family] = compute_metrics(truth.subset(idx), pred.subset(idx))
+    return out
 
 
 def onset_errors(truth: Truth, pred: Predictions) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 from judge.report.html import Figure, Section, Table, write_html_report
 from judge.report.scoring import JUDGE
 from judge.report.sheets_select import Sheet
-from judge.report.tables import fmt, label_table, summary_table
+from judge.report.tables import fmt, label_table, source_table, summary_table
 
 PLOT_CAPTIONS = {
     "roc": "ROC per label: judge against the frame-difference baseline",
@@ -17,6 +17,11 @@ PLOT_CAPTIONS = {
     "onset_errors": "Onset error on artifact clips: predicted minus true frame",
     "score_distributions": "P(artifact) of clean against artifact clips",
 }
+SOURCES_TEXT = (
+    "The same figures on each source family's clips (the part of the manifest row's source "
+    "before the first '/'; rows without one are 'unknown'), at the stored thresholds. "
+    "A figure a family cannot have, such as the AUROC of a label with no positive clip, is '-'."
+)
 
 
 def headline(columns: dict[str, dict[str, float]]) -> str:
@@ -45,8 +50,10 @@ def write_report_page(
     labels: list[str],
     figures: dict[str, Path],
     sheets: list[Sheet],
+    sources: dict[str, dict[str, dict[str, float]]] | None = None,
 ) -> Path:
-    """Write ``report.html``: summary tables, plots, worst mistakes, reranked groups."""
+    """Write ``report.html``: summary tables, per-source tables (``sources``: system -> family
+    -> metrics), plots, worst mistakes, reranked groups."""
     sections = [
         Section(
             "Summary",
@@ -56,6 +63,14 @@ def write_report_page(
                 Table(*label_table(columns, labels), caption="Per label, at stored thresholds"),
             ],
         ),
+    ]
+    if sources:
+        tables = [
+            Table(*source_table(families, labels), caption=f"{system}, per source family")
+            for system, families in sources.items()
+        ]
+        sections.append(Section("Per source", text=SOURCES_TEXT, tables=tables))
+    sections += [
         Section(
             "Plots",
             figures=[Figure(figures[k], PLOT_CAPTIONS.get(k, k)) for k in figures],

@@ -2,7 +2,8 @@
 
 Column dicts use the metric names of ``judge.report.clip_metrics.compute_metrics``: ``auroc``
 (macro), ``<label>/auroc``, ``<label>/f1``, ``ece``, ``onset_mae``, ``fpr/<tag>``, ... A
-missing, None or NaN value is shown as ``-``.
+missing, None or NaN value is shown as ``-``. The per-source tables (``source_table``) have one
+column per source family and one row per figure, one table per system.
 """
 
 from __future__ import annotations
@@ -28,8 +29,29 @@ SUMMARY_ROWS = (
     ("onset accuracy (±1 frame)", "onset_acc"),
     ("IntPhys relative error", "intphys/relative_err"),
     ("IntPhys absolute error", "intphys/absolute_err"),
+    ("pair accuracy (matched groups)", "pair_acc"),
     ("best-of-N: winner is clean", "rerank/best_of_n_clean"),
     ("random pick is clean", "rerank/random_clean"),
+)
+# Per-source table: (row title, metric key, shown as a count). Rows for hard-negative tags,
+# labels and out-of-domain figures are added by ``source_table``.
+SOURCE_HEAD_ROWS = (
+    ("clips", "clips", True),
+    ("unreadable", "errors", True),
+    ("clean clips", "clean_clips", True),
+    ("artifact clips", "artifact_clips", True),
+    ("false-positive rate (clean clips flagged)", "fpr", False),
+)
+SOURCE_TAIL_ROWS = (
+    ("macro AUROC", "auroc", False),
+    ("any-artifact AUROC", "plausible/auroc", False),
+    ("artifact recall (at threshold)", "plausible/recall", False),
+    ("pair accuracy (matched groups)", "pair_acc", False),
+    ("pairs", "intphys/pairs", True),
+)
+SOURCE_OOD_ROWS = (
+    ("out-of-domain share", "ood/share", False),
+    ("median OOD distance", "ood/median_distance", False),
 )
 LABEL_METRICS = (("AUROC", "auroc"), ("AP", "ap"), ("precision", "precision"),
                  ("recall", "recall"), ("F1", "f1"))  # fmt: skip
@@ -57,6 +79,12 @@ def fmt(value: object) -> str:
     if not math.isfinite(value):
         return MISSING
     return f"{value:.3f}"
+
+
+def fmt_count(value: object) -> str:
+    """A count as an integer; ``-`` for missing, None, NaN or non-numbers."""
+    text = fmt(value)
+    return text if text == MISSING else str(round(float(value)))
 
 
 def summary_table(columns: dict[str, dict[str, float]]) -> tuple[list[str], list[list[str]]]:
@@ -89,6 +117,43 @@ def label_table(
     return header, rows
 
 
+def source_table(
+    families: dict[str, dict[str, float]], labels: list[str]
+) -> tuple[list[str], list[list[str]]]:
+    """``(header, rows)`` of one system's figures per source family: a ``figure`` column, then
+    one column per family (``families`` order, as ``clip_metrics.source_metrics`` gives it).
+
+    Rows: clip counts, the false-positive rate on clean clips, then per hard-negative tag its
+    rate and clean-clip count, macro and any-artifact AUROC, artifact recall, pair accuracy and
+    pairs, each label's AUROC, and, when any family's records carry them, the out-of-domain
+    share and median distance. A figure a family cannot have (a label with one class) is ``-``.
+    """
+    header = ["figure", *families]
+
+    def row(title: str, key: str, count: bool) -> list[str]:
+        show = fmt_count if count else fmt
+        return [title, *(show(m.get(key)) for m in families.values())]
+
+    rows = [row(*spec) for spec in SOURCE_HEAD_ROWS]
+    for tag in fpr_tags(families):
+        rows.append(row(f"false positives: {tag}", f"fpr/{tag}", False))
+        rows.append(row(f"clean clips: {tag}", f"fpr/{tag}/n", True))
+    rows += [row(*spec) for spec in SOURCE_TAIL_ROWS]
+    rows += [row(f"{label} AUROC", f"{label}/auroc", False) for label in labels]
+    if any((m.get("ood/n") or 0) > 0 for m in families.values()):
+        rows += [row(*spec) for spec in SOURCE_OOD_ROWS]
+    return header, rows
+
+
+def source_markdown(sources: dict[str, dict[str, dict[str, float]]], labels: list[str]) -> str:
+    """Per system, a ``Per source: <system>`` line and its ``source_table`` as Markdown."""
+    parts = [
+        f"Per source: {system}\n\n" + markdown_table(*source_table(families, labels))
+        for system, families in sources.items()
+    ]
+    return "\n".join(parts)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -103,18 +168,27 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def metrics_markdown(columns: dict[str, dict[str, float]], labels: list[str]) -> str:
-    """The summary table, a blank line, then the per-label table, as Markdown.
+def metrics_markdown(
+    columns: dict[str, dict[str, float]],
+    labels: list[str],
+    sources: dict[str, dict[str, dict[str, float]]] | None = None,
+) -> str:
+    """The summary table, a blank line, then the per-label table, as Markdown; with
+    ``sources``, a blank line and the per-source tables (``source_markdown``) after them.
 
     Args:
         columns: system name (e.g. ``"judge"``, ``"frame-difference baseline"``) -> metrics.
         labels: artifact labels, one row each in the second table.
+        sources: system name -> source family -> metrics (``clip_metrics.source_metrics``).
     """
-    return (
+    text = (
         markdown_table(*summary_table(columns))
         + "\n"
         + markdown_table(*label_table(columns, labels))
     )
+    if sources:
+        text += "\n" + source_markdown(sources, labels)
+    return text
 
 
 def _json_safe(value: object) -> object:
@@ -130,17 +204,25 @@ def write_metrics(
     path_md: str | os.PathLike[str],
     columns: dict[str, dict[str, float]],
     labels: list[str],
+    sources: dict[str, dict[str, dict[str, float]]] | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``{"labels": [...], "columns": {system: {metric: value}}}`` as JSON (NaN -> null)
-    and ``metrics_markdown`` as Markdown, each atomically; returns both paths."""
-    payload = {
+    """Write ``{"labels": [...], "columns": {system: {metric: value}}}`` as JSON (NaN -> null),
+    with ``"sources": {system: {family: {metric: value}}}`` when ``sources`` is given, and
+    ``metrics_markdown`` as Markdown, each atomically; returns both paths."""
+
+    def safe(metrics: dict[str, float]) -> dict[str, object]:
+        return {key: _json_safe(v) for key, v in metrics.items()}
+
+    payload: dict[str, object] = {
         "labels": list(labels),
-        "columns": {
-            name: {key: _json_safe(v) for key, v in metrics.items()}
-            for name, metrics in columns.items()
-        },
+        "columns": {name: safe(metrics) for name, metrics in columns.items()},
     }
+    if sources is not None:
+        payload["sources"] = {
+            name: {family: safe(m) for family, m in families.items()}
+            for name, families in sources.items()
+        }
     text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False)
     pj = atomic_write_text(path_json, text + "\n")
-    pm = atomic_write_text(path_md, metrics_markdown(columns, labels))
+    pm = atomic_write_text(path_md, metrics_markdown(columns, labels, sources))
     return pj, pm

@@ -1,9 +1,9 @@
 """Log an evaluation (``judge.report.build.evaluate_manifest``'s result) to a W&B run.
 
-Metrics go under ``eval/`` (the judge) and ``eval_baseline/`` (the baseline), also into the
-run's summary; the summary table as a ``wandb.Table``; plots and contact sheets as images;
-the clips of the worst false positives and negatives as videos (the files themselves, so no
-re-encoding and no moviepy).
+Metrics go under ``eval/`` (the judge) and ``eval_baseline/`` (the baseline), the judge's
+per-source figures under ``eval/sources/<family>/``, also into the run's summary; the summary
+table as a ``wandb.Table``; plots and contact sheets as images; the clips of the worst false
+positives and negatives as videos (the files themselves, so no re-encoding and no moviepy).
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ def wandb_payload(result: dict) -> dict:
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and math.isfinite(value):
                 payload[f"{prefix}/{key}"] = float(value)
+    for family, metrics in (result.get("sources") or {}).get(JUDGE, {}).items():
+        for key, value in metrics.items():
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                payload[f"eval/sources/{family}/{key}"] = float(value)
     header, rows = summary_table(result["columns"])
     payload["eval/summary"] = wandb.Table(columns=header, data=rows)
     for name, path in result["files"].items():

@@ -2,9 +2,11 @@
 
 A record's ``logits`` are the raw aggregated logits (before temperature), so calibration never
 needs the temperatures the records were scored with. A label missing from a manifest row is
-unknown and left out, as in training; ``plausible``, when missing, is 0 if any artifact label
-is 1 and 1 if every one of the judge's labels is known and 0 (the rule of
-``judge.data.targets``).
+unknown and left out, as in training. A clip's ``plausible`` target follows
+``judge.targets_rule`` (the rule evaluation uses too): its ``plausible`` label; without one, 0
+if it has a positive artifact label or an event, 1 if every one of the judge's labels is known
+and 0. A plain real clip, ``{"plausible": 1, <every label>: 0}``, is clean for the plausibility
+head and a negative for every label.
 """
 
 from __future__ import annotations
@@ -16,17 +18,9 @@ import numpy as np
 
 from judge.labels import PLAUSIBLE
 from judge.scoring.grouping import normalise_path
+from judge.targets_rule import plausible_target, row_plausible_target
 
-
-def plausible_target(labels: Mapping[str, int], artifact_labels: Sequence[str]) -> int | None:
-    """The clip's plausible target from its manifest labels, or None if it is unknown."""
-    if PLAUSIBLE in labels:
-        return int(labels[PLAUSIBLE])
-    if any(labels.get(k) == 1 for k in labels if k != PLAUSIBLE):
-        return 0
-    if artifact_labels and all(labels.get(k) == 0 for k in artifact_labels):
-        return 1
-    return None
+__all__ = ["CalibrationData", "collect", "plausible_target"]
 
 
 @dataclass
@@ -71,7 +65,7 @@ def collect(
         logits = rec.get("logits") or {}
         for name in names:
             target = (
-                plausible_target(row_labels, labels) if name == PLAUSIBLE else row_labels.get(name)
+                row_plausible_target(row, labels) if name == PLAUSIBLE else row_labels.get(name)
             )
             if target is None or logits.get(name) is None:
                 continue

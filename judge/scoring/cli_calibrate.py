@@ -1,8 +1,13 @@
-"""`judge-calibrate`: fit per-label temperatures and thresholds on a labelled manifest.
+"""`judge-calibrate`: fit per-label temperatures and thresholds on labelled manifests.
 
 judge-calibrate --judge runs/last.ckpt --manifest val.jsonl --target-precision 0.9 --out judge/
 judge-calibrate --judge judge/ --manifest val.jsonl --target-recall 0.8 --in-place
 judge-calibrate --scores val_scores.jsonl --manifest val.jsonl --report calibration.json
+judge-calibrate --judge judge/ --manifest synth/val.jsonl --manifest real/val.jsonl --in-place
+
+Several ``--manifest`` are fitted as one set (e.g. synthetic twins and plain real footage,
+whose rows ``{"plausible": 1, <every label>: 0}`` are clean clips and negatives for every
+label). A clip's plausible target follows ``judge.targets_rule``, as in ``judge-eval``.
 """
 
 from __future__ import annotations
@@ -41,8 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "before (the judge's current temperatures; 1 without --judge) and after.",
     )
     p.add_argument("--judge", help="a Lightning .ckpt or an exported judge folder")
-    p.add_argument("--manifest", required=True, help="labelled manifest (JSONL) to fit on")
-    p.add_argument("--split", help="use only the manifest rows of this split (e.g. val)")
+    p.add_argument(
+        "--manifest",
+        action="append",
+        required=True,
+        metavar="JSONL",
+        help="labelled manifest to fit on; repeat to fit on several together",
+    )
+    p.add_argument("--split", help="use only the manifests' rows of this split (e.g. val)")
     p.add_argument(
         "--scores",
         action="append",
@@ -103,14 +114,34 @@ def _labels_from_records(records: list[dict]) -> list[str]:
     return [k for k in ARTIFACT_LABELS if k in seen] + sorted(seen - set(ARTIFACT_LABELS))
 
 
+def _manifests_named(args: argparse.Namespace) -> str:
+    return ", ".join(args.manifest)
+
+
+def _truth(row: dict) -> tuple:
+    return row.get("labels"), row.get("events")
+
+
 def _rows(args: argparse.Namespace, labels: list[str]) -> dict[str, dict]:
+    """Every manifest's rows (of ``--split``) by the normalised path of their video. A clip
+    listed twice with the same labels counts once; with different labels it is an error."""
     extra = [k for k in labels if k not in ARTIFACT_LABELS]
-    rows = read_manifest(args.manifest, extra_labels=extra)
-    if args.split:
-        rows = [r for r in rows if r.get("split") == args.split]
-        if not rows:
-            raise UsageError(f"{args.manifest}: no rows with split {args.split!r}")
-    return {normalise_path(str(resolve_path(args.manifest, r["path"]))): r for r in rows}
+    out: dict[str, dict] = {}
+    where: dict[str, str] = {}
+    for manifest in args.manifest:
+        for r in read_manifest(manifest, extra_labels=extra):
+            if args.split and r.get("split") != args.split:
+                continue
+            key = normalise_path(str(resolve_path(manifest, r["path"])))
+            if key in out and _truth(out[key]) != _truth(r):
+                raise UsageError(
+                    f"{r['path']} is labelled differently in {where[key]} and {manifest}"
+                )
+            out.setdefault(key, r)
+            where.setdefault(key, manifest)
+    if args.split and not out:
+        raise UsageError(f"{_manifests_named(args)}: no rows with split {args.split!r}")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -124,15 +155,18 @@ def run(args: argparse.Namespace) -> int:
         desc = {"labels": judge.labels, "temperatures": judge.temperatures}
         labels = list(judge.labels)
         rows = _rows(args, labels)
-        # A split is scored as its rows' videos; a whole manifest is passed as it is.
-        records = score_with_judge(args, list(rows) if args.split else [args.manifest], judge)
+        # A split, or several manifests, are scored as their rows' videos (each clip once);
+        # one whole manifest is passed as it is.
+        whole = not args.split and len(args.manifest) == 1
+        records = score_with_judge(args, args.manifest if whole else list(rows), judge)
         if args.save_scores:
             write_jsonl(args.save_scores, records)
     data = collect(records, rows, labels)
     if not data.samples:
+        skipped = f"{len(data.errors)} failed to score, {len(data.unmatched)} unmatched"
         raise UsageError(
-            f"nothing to fit: {data.clips} clip(s) matched {args.manifest} with known labels "
-            f"and logits ({len(data.errors)} failed to score, {len(data.unmatched)} unmatched)"
+            f"nothing to fit: {data.clips} clip(s) matched {_manifests_named(args)} with known "
+            f"labels and logits ({skipped})"
         )
     before = {k: float(v) for k, v in (desc.get("temperatures") or {}).items()}
     fits = calibrate(
@@ -187,8 +221,11 @@ def summarise(
                 threshold_note=f.threshold.note or None,
             )
         per_label[f.label] = entry
+    manifests = [str(Path(m).absolute()) for m in args.manifest]
     calibration = {
-        "manifest": str(Path(args.manifest).absolute()),
+        # "manifest": the one manifest fitted on (None with several); "manifests": all of them.
+        "manifest": manifests[0] if len(manifests) == 1 else None,
+        "manifests": manifests,
         "split": args.split,
         "n": data.clips,
         "pairs": data.pairs,

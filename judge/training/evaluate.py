@@ -5,7 +5,9 @@
 The judge (a checkpoint or an exported folder, with its stored thresholds) scores every clip
 whole, as `judge-score` does; `judge.report.build` turns the scores into metrics, plots,
 contact sheets and `report.html` in `report.dir` (the run's folder by default). With
-`logger=wandb`, or when a W&B run is already active, they are logged to it too.
+`logger=wandb`, or when a W&B run is already active, they are logged to it too. The judge's
+per-source table (figures per source family: synthetic, spliced, real, ...) ends the log, so a
+bench script's output shows it (`report.log_sources: false` leaves it out).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
 
     from judge.report.build import evaluate_manifest
     from judge.report.scoring import JUDGE
+    from judge.report.tables import source_markdown
     from judge.report.wandb_log import log_to_wandb
     from judge.scoring.judge import Judge
 
@@ -52,6 +55,10 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     for run in runs or [None]:
         log_to_wandb(result, run)
     log.info("metrics: %s", result["files"]["metrics_md"])
+    if report.get("log_sources", True):
+        table = source_markdown({JUDGE: result["sources"][JUDGE]}, list(judge.labels))
+        for line in table.rstrip("\n").splitlines():
+            log.info("%s", line)
     return result["columns"][JUDGE]
 
 
