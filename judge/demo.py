@@ -2,12 +2,17 @@
 
     python -m judge.demo                  # outputs under outputs/demo; rerun to resume
     python -m judge.demo --fresh          # train and evaluate again (rendered sets are kept)
+    python -m judge.demo --real-footage ../shared/real-footage   # mix in and test on real video
 
 1. renders the synthetic training set of `cpu_tiny` (800 scenes here, to fit the time) and a
    test set of other scenes (another seed);
 2. trains `judge-train experiment=cpu_tiny` on it;
+   with `--real-footage DIR`, the folder is split by video, its train-split videos spliced
+   (`judge-splice`) and mixed in (`real_footage=DIR`);
 3. evaluates the best checkpoint with `judge-eval` on the test set: metrics beside the
-   frame-difference baseline, plots, contact sheets and `report.html`;
+   frame-difference baseline, plots, contact sheets and `report.html`; with real footage the
+   test set also holds the held-out videos whole and artifacts spliced into them, and the
+   summary prints the real-footage false-positive rate beside the synthetic figures;
 4. builds a pool of candidate groups, one folder per "prompt" holding its N candidates (a test
    scene's clean clip and its artifact twins, under neutral shuffled names), reranks it with
    `judge-rerank --group-by folder` and prints how often the judge's pick is artifact-free
@@ -38,10 +43,13 @@ from judge.workflow import (
     BIN,
     StepFailed,
     best_checkpoint,
+    merged_test_set,
     preset_synth,
+    real_test_sets,
     render,
     run_logged,
     test_set_dir,
+    train_config,
 )
 
 PRESET = "cpu_tiny"
@@ -51,6 +59,16 @@ SUMMARY_ROWS = (
     ("any-artifact AUROC", "plausible/auroc"),
     ("onset within 1 frame", "onset_acc"),
 )
+# Per source family (metrics.json "sources"), printed when the test set has real footage.
+SOURCE_ROWS = (
+    ("synthetic: macro AUROC", "synthetic", "auroc"),
+    ("synthetic: clean clips flagged", "synthetic", "fpr"),
+    ("spliced real: AUROC", "spliced", "plausible/auroc"),
+    ("spliced real: pair accuracy", "spliced", "pair_acc"),
+    ("real footage: flagged (FPR)", "real", "fpr"),
+)
+# Windows spliced from the train-split real videos: fewer than the preset's, to fit the time.
+DEMO_SPLICE_CLIPS = 200
 # Progress worth echoing from the tools: our own loggers (epochs, scoring, rendering).
 PROGRESS = re.compile(r"\]\[judge[.\w]*\]\[|^scenes \d|epoch \d+/")
 
@@ -128,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     ap.add_argument("--override", action="append", default=[], help="judge-train override")
+    ap.add_argument("--real-footage", type=Path, default=None, help="a folder of real videos")
     ap.add_argument("--fresh", action="store_true", help="train and evaluate again")
     args = ap.parse_args(argv)
     say = Clock()
@@ -144,9 +163,12 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
     logging.basicConfig(level=logging.INFO, format="    %(message)s", force=True)
     root, times = args.root, {}
     overrides = [f"synth_if_missing.num_scenes={args.scenes}", *args.override]
+    if args.real_footage:
+        overrides = [f"real_footage={args.real_footage.resolve()}",
+                     f"real.splice_clips={DEMO_SPLICE_CLIPS}", *overrides]  # fmt: skip
     spec = preset_synth(PRESET, overrides)
     test_out = test_set_dir(spec["out"], args.test_seed)
-    test_manifest = test_out / "manifest.jsonl"
+    synth_test = test_out / "manifest.jsonl"
 
     say(f"1/4 rendering {spec['num_scenes']} training scenes into {spec['out']}")
     times["render_train_s"] = render(
@@ -156,6 +178,13 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
     times["render_test_s"] = render(
         test_out, args.test_scenes, args.test_seed, spec["synth"], args.workers
     )
+    test_manifest = synth_test
+    if args.real_footage:
+        say(f"    splitting {args.real_footage} by video; splicing artifacts into its videos")
+        start = time.perf_counter()
+        real = real_test_sets(train_config(PRESET, overrides), workers=args.workers)
+        times["real_s"] = time.perf_counter() - start
+        test_manifest = merged_test_set([synth_test, *real], root / "test_manifest.jsonl")
 
     train_dir = root / "train"
     done = train_dir / "checkpoints" / "last.ckpt"
@@ -179,10 +208,11 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
         times["eval_s"] = run_logged(cmd, root / "logs" / "eval.log", show=PROGRESS.search)
     else:
         say(f"3/4 evaluation: already done in {eval_dir}")
-    metrics = json.loads((eval_dir / "metrics.json").read_text())["columns"]
+    written = json.loads((eval_dir / "metrics.json").read_text())
+    metrics, sources = written["columns"], (written.get("sources") or {}).get(JUDGE) or {}
 
     say("4/4 building the candidate pool and reranking it")
-    truth = build_pool(test_manifest, root / "pool")
+    truth = build_pool(synth_test, root / "pool")
     ranked_path = root / "ranked.jsonl"
     cmd = [str(BIN / "judge-rerank"), "--judge", str(ckpt), "--group-by", "folder",
            "--out", str(ranked_path), str(root / "pool")]  # fmt: skip
@@ -196,6 +226,7 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
         "checkpoint": str(ckpt),
         "report": str(eval_dir / "report.html"),
         "test_metrics": metrics,
+        "test_sources": sources if args.real_footage else {},
         "best_of_n": result,
     }
     atomic_write_text(root / "demo.json", json.dumps(summary, indent=2) + "\n")
@@ -209,6 +240,14 @@ def print_summary(summary: dict) -> None:
     lines = ["", f"{'test set':<29}{JUDGE}   {BASELINE}"]
     for title, key in SUMMARY_ROWS:  # fmt: "-" for a figure metrics.json holds as null
         lines.append(f"{title:<29}{fmt(judge.get(key))}   {fmt(base.get(key))}")
+    sources = summary.get("test_sources") or {}
+    if sources:
+        lines += ["", "by source (judge, held-out videos for real footage)"]
+        for title, family, key in SOURCE_ROWS:
+            figures = sources.get(family) or {}
+            n = figures.get("clips")
+            count = f"   ({n:.0f} clips)" if n else ""
+            lines.append(f"  {title:<31}{fmt(figures.get(key))}{count}")
     lines += [
         "",
         f"best-of-N reranking: {r['groups']:.0f} prompts, {r['pool_candidates']} candidates "

@@ -5,6 +5,7 @@ render(spec["out"], spec["num_scenes"], spec["seed"], spec["synth"], workers=2)
 render(test_set_dir(spec["out"], seed=1), 100, 1, spec["synth"], workers=2)
 run_logged(["judge-train", "experiment=cpu_tiny"], Path("train.log"), show=is_progress)
 best_checkpoint(Path("outputs/run"))
+merged_test_set([synth_test, *real_test_sets(cfg)], Path("bench/test.jsonl"))
 """
 
 from __future__ import annotations
@@ -128,3 +129,44 @@ def best_checkpoint(run_dir: Path) -> Path:
     if not found:
         raise FileNotFoundError(f"no best checkpoint in {Path(run_dir) / 'checkpoints'}")
     return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def real_test_sets(cfg, splice_clips: int = 150, workers: int = 2) -> list[Path]:
+    """Held-out real test sets of a run trained with ``real_footage=DIR``: the plain manifest's
+    test-split videos, whole (``<real.out>/<name>_test/``), and windows of those same videos
+    with artifacts spliced in (``<real.out>/<name>_spliced_test/``, split test). Both come from
+    videos the run never trained or validated on; each is made once and reused. Returns []
+    when the config has no real footage.
+    """
+    from judge.io.manifest import read_manifest, resolve_path, write_manifest
+    from judge.io.manifest_ops import rebase_rows
+    from judge.splice import splice_videos
+    from judge.training.real_data import apply_real_footage, real_paths, real_settings
+
+    if not cfg.get("real_footage"):
+        return []
+    apply_real_footage(cfg)  # prepares the plain manifest (and the training splice) if missing
+    settings = real_settings(cfg)
+    plain, _ = real_paths(settings["out"], cfg.real_footage)
+    rows = [r for r in read_manifest(plain) if r.get("split") == "test"]
+    if not rows:
+        return []
+    whole = plain.parent.with_name(plain.parent.name + "_test") / "manifest.jsonl"
+    if not whole.exists():
+        write_manifest(whole, rebase_rows(rows, plain, whole))
+    spliced = plain.parent.with_name(plain.parent.name + "_spliced_test") / "manifest.jsonl"
+    if not spliced.exists():
+        videos = [resolve_path(plain, r["path"]) for r in rows]
+        config = {**settings["splice"], "split": "test"}
+        splice_videos(videos, spliced.parent, num_clips=splice_clips, seed=settings["seed"] + 1,
+                      config=config, num_workers=workers)  # fmt: skip
+    return [whole, spliced]
+
+
+def merged_test_set(parts: list[Path], out: Path) -> Path:
+    """One manifest of every row of ``parts`` (paths rebased), rewritten each time: the test
+    set ``judge-eval`` measures, its rows' ``source`` telling the families apart."""
+    from judge.io.manifest_ops import merge_manifests
+
+    merge_manifests(parts, out)
+    return out

@@ -1,7 +1,8 @@
-"""Quality benchmark: train a preset, then test it on a synthetic set rendered with another seed.
+"""Quality benchmark: train a preset, then test it on clips it never saw, synthetic and real.
 
     python scripts/bench_quality.py                         # cpu_tiny, and r3d_18 as baseline
-    python scripts/bench_quality.py --skip-baseline --override data.batch_size=32
+    python scripts/bench_quality.py --runs judge --real-footage ../shared/real-footage
+    python scripts/bench_quality.py --runs judge synthetic --real-footage DIR   # with and without
 
 1. Renders the preset's training set when missing (`synth_if_missing`) and a test set with the
    same generator settings but another seed (`--test-seed`), timing both: rendering is reported
@@ -11,10 +12,16 @@
    preset's epochs are sized for tiny3d; the baseline's are sized to the budget from its
    measured training speed (`budget_epochs`), so its learning-rate schedule also completes
    instead of being cut off by `max_time` in its warm-up.
-3. Runs `judge-eval` on the test set with each run's best checkpoint (by val/auroc): whole clips,
-   as users score them.
-4. Writes per-label AUROC/AP, ECE, onset accuracy, train time, clips/s and the learning curve
-   (val AUROC against training time) to JSON, prints a table, and plots the curves.
+   With `--real-footage DIR`, the judge trains with `real_footage=DIR` (split by video, the
+   train-split videos spliced and mixed in; judge/training/real_data.py); the `synthetic` run is
+   the same preset without it, for comparison.
+3. Runs `judge-eval` with each run's best checkpoint (by val/auroc) on one test set: the
+   synthetic clips of another seed, plus, with real footage, the held-out test-split videos
+   whole and artifact twins spliced into windows of those same videos (`real_test_sets`).
+   Whole clips, as users score them; per source family (synthetic, spliced, real).
+4. Writes per-label AUROC/AP, ECE, onset accuracy, the per-source figures and the issue's
+   targets (`TARGETS`), train time, clips/s and the learning curve (val AUROC against training
+   time) to JSON, prints a table, and plots the curves.
 """
 
 # ruff: noqa: E402 - the environment must be set before torch is imported
@@ -35,8 +42,27 @@ from pathlib import Path
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest
 from judge.labels import ARTIFACT_LABELS
-from judge.workflow import BIN, best_checkpoint, preset_synth, render, test_set_dir, train_config
+from judge.workflow import (
+    BIN,
+    best_checkpoint,
+    merged_test_set,
+    preset_synth,
+    real_test_sets,
+    render,
+    test_set_dir,
+    train_config,
+)
 from judge.workflow import run_logged as run
+
+# The targets of the quality issues: (title, source family or None for overall, key, op, bound).
+TARGETS = (
+    ("real footage FPR (held-out videos)", "real", "fpr", "<=", 0.05),
+    ("spliced twins AUROC (held-out videos)", "spliced", "plausible/auroc", ">=", 0.90),
+    ("spliced twins pair accuracy", "spliced", "pair_acc", ">=", 0.95),
+    ("recall on artifact clips", None, "plausible/recall", ">=", 0.85),
+    ("synthetic macro AUROC", "synthetic", "auroc", ">=", 0.92),
+    ("synthetic untagged clean FPR", "synthetic", "fpr/untagged", "<=", 0.05),
+)
 
 
 def learning_curve(metrics_csv: Path) -> list[dict]:
@@ -87,19 +113,24 @@ def budget_epochs(preset: str, overrides: list[str], train_clips: int) -> list[s
     return [f"data.epoch_size={max(d.batch_size, clips // 4)}", "trainer.max_epochs=4"]
 
 
-def train_and_test(name: str, preset: str, overrides: list[str], test_manifest: Path, root: Path):
+def train_and_test(
+    name: str, preset: str, overrides: list[str], test_manifest: Path, root: Path, reuse: bool
+):
     run_dir = root / name
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    train_cmd = [
-        str(BIN / "judge-train"),
-        f"experiment={preset}",
-        "logger=csv",
-        f"task_name=bench_{name}",
-        f"hydra.run.dir={run_dir}",
-        *overrides,
-    ]
-    wall = run(train_cmd, run_dir / "train.out")
+    wall = None
+    if not (reuse and (run_dir / "train_done").exists()):
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        train_cmd = [
+            str(BIN / "judge-train"),
+            f"experiment={preset}",
+            "logger=csv",
+            f"task_name=bench_{name}",
+            f"hydra.run.dir={run_dir}",
+            *overrides,
+        ]
+        wall = run(train_cmd, run_dir / "train.out")
+        (run_dir / "train_done").touch()
     curve = learning_curve(next(run_dir.glob("csv/version_*/metrics.csv")))
     ckpt = best_checkpoint(run_dir)
     eval_dir = run_dir / "eval"
@@ -111,18 +142,36 @@ def train_and_test(name: str, preset: str, overrides: list[str], test_manifest: 
         "report.html=false",
     ]
     run(eval_cmd, run_dir / "eval.out")
-    test = json.loads((eval_dir / "metrics.json").read_text())["columns"]["judge"]
+    metrics = json.loads((eval_dir / "metrics.json").read_text())
+    test = metrics["columns"]["judge"]
+    sources = (metrics.get("sources") or {}).get("judge") or {}
     return {
         "overrides": overrides,
         "checkpoint": str(ckpt),
-        "wall_s": round(wall, 1),
+        "wall_s": round(wall, 1) if wall else None,
         "train_s": curve[-1]["time/train_s"] if curve else None,
         "epochs": curve[-1]["epoch"] + 1 if curve else 0,
         "clips_per_s": curve[-1].get("clips_per_s") if curve else None,
         "best_val_auroc": max((p["val/auroc"] for p in curve), default=None),
         "test": test,
+        "sources": sources,
+        "targets": check_targets(test, sources),
         "curve": curve,
     }
+
+
+def check_targets(test: dict, sources: dict) -> list[dict]:
+    """Each of `TARGETS` with the measured value (None when it cannot be computed) and whether
+    it is met (None then too)."""
+    out = []
+    for title, family, key, op, bound in TARGETS:
+        figures = test if family is None else sources.get(family) or {}
+        value = figures.get(key)
+        value = None if value is None or value != value else float(value)  # NaN: missing
+        met = None if value is None else (value <= bound if op == "<=" else value >= bound)
+        out.append({"target": title, "key": key, "source": family, "op": op, "bound": bound,
+                    "value": value, "met": met})  # fmt: skip
+    return out
 
 
 def table(results: dict) -> str:
@@ -149,6 +198,16 @@ def table(results: dict) -> str:
     row("train time (min)", [f"{r['train_s'] / 60:.1f}" if r["train_s"] else None for r in runs])
     row("epochs", [str(r["epochs"]) for r in runs])
     row("train clips/s", [f"{r['clips_per_s']:.1f}" if r["clips_per_s"] else None for r in runs])
+    lines += ["", "| target | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for k, (title, _, _, op, bound) in enumerate(TARGETS):
+        cells = []
+        for r in runs:
+            t = (r.get("targets") or [None] * len(TARGETS))[k]
+            if not t or t["value"] is None:
+                cells.append("-")
+                continue
+            cells.append(f"{t['value']:.3f} {'met' if t['met'] else 'MISSED'}")
+        lines.append(f"| {title} ({op} {bound}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -177,7 +236,18 @@ def main() -> None:
     ap.add_argument("--preset", default="cpu_tiny")
     ap.add_argument("--baseline", default="r3d_18", help="model config of the baseline run")
     ap.add_argument(
-        "--runs", nargs="+", default=["judge", "baseline"], choices=["judge", "baseline"]
+        "--runs",
+        nargs="+",
+        default=["judge", "baseline"],
+        choices=["judge", "synthetic", "baseline"],
+        help="synthetic: the preset without --real-footage",
+    )
+    ap.add_argument("--real-footage", type=Path, default=None, help="folder of real videos")
+    ap.add_argument(
+        "--real-test-clips", type=int, default=150, help="windows spliced from held-out videos"
+    )
+    ap.add_argument(
+        "--reuse", action="store_true", help="evaluate finished runs again, no training"
     )
     ap.add_argument("--override", action="append", default=[], help="Hydra override, repeatable")
     ap.add_argument("--test-seed", type=int, default=1)
@@ -205,18 +275,25 @@ def main() -> None:
         # Runs not redone this time are kept from the previous file of the same preset.
         "runs": old.get("runs", {}) if old.get("preset") == args.preset else {},
     }
-    test_manifest = test_out / "manifest.jsonl"
+    real = [f"real_footage={args.real_footage.resolve()}"] if args.real_footage else []
+    parts = [test_out / "manifest.jsonl"]
+    parts += real_test_sets(train_config(args.preset, [*args.override, *real]),
+                            args.real_test_clips, workers)  # fmt: skip
+    test_manifest = merged_test_set(parts, args.root / "test_manifest.jsonl")
+    results["test_data"]["parts"] = [str(p) for p in parts]
     runs = {}
     if "judge" in args.runs:
-        runs["judge"] = list(args.override)
+        runs["judge"] = [*args.override, *real]
+    if "synthetic" in args.runs:
+        runs["synthetic_only"] = list(args.override)
     if "baseline" in args.runs:
-        base = [*args.override, f"model={args.baseline}"]
+        base = [*args.override, *real, f"model={args.baseline}"]
         rows = read_manifest(train_out / "manifest.jsonl")
         train_clips = sum(r.get("split") == "train" for r in rows)
         runs[f"{args.baseline} (scratch)"] = base + budget_epochs(args.preset, base, train_clips)
     for name, overrides in runs.items():
         key = name.split()[0]
-        result = train_and_test(key, args.preset, overrides, test_manifest, args.root)
+        result = train_and_test(key, args.preset, overrides, test_manifest, args.root, args.reuse)
         results["runs"][name] = result
         atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
     plot(results, args.plot)

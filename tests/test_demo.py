@@ -90,3 +90,23 @@ def test_summary_prints_both_systems_and_a_dash_for_a_null_figure(capsys):
     ]
     assert "  the judge's pick is clean   0.911" in lines
     assert lines[-1] == "steps (s): render_train 341, train 505"
+
+
+def test_summary_prints_the_real_footage_figures_beside_the_synthetic_ones(capsys):
+    summary = {
+        "test_metrics": {"judge": {"auroc": 0.9}, "frame-difference baseline": {}},
+        "test_sources": {
+            "synthetic": {"auroc": 0.921, "fpr": 0.04, "clips": 579.0},
+            "spliced": {"plausible/auroc": 0.93, "pair_acc": float("nan"), "clips": 300.0},
+            "real": {"fpr": 0.2, "clips": 5.0},
+        },
+        "best_of_n": {"groups": 2.0, "pool_candidates": 6, "candidates": 3.0,
+                      "best_of_n_clean": 1.0, "random_clean": 0.33, "oracle_clean": 1.0},
+        "report": "r.html",
+        "times_s": {},
+    }  # fmt: skip
+    print_summary(summary)
+    out = capsys.readouterr().out.splitlines()
+    assert "  synthetic: macro AUROC         0.921   (579 clips)" in out
+    assert "  spliced real: pair accuracy    -   (300 clips)" in out
+    assert "  real footage: flagged (FPR)    0.200   (5 clips)" in out
