@@ -116,3 +116,27 @@ def test_scripts_score_py_runs_the_same_main(setup, tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(read_jsonl(out)) == 5
     assert "5 videos" in done.stderr and "5 ok, 0 errors" in done.stderr
+
+
+def test_cuts_flag_and_the_new_csv_columns(setup, tmp_path):
+    import numpy as np
+    from scoring_fixtures import moving_square
+
+    from judge.io.writer import write_video
+
+    other = np.full((12, 48, 64, 3), (30, 60, 200), np.uint8)  # another scene: a blue wall
+    other[:, 10:30, 20:40] = (220, 40, 40)
+    cut = write_video(tmp_path / "cut.mp4", np.concatenate([moving_square(14), other]), fps=15)
+    out = tmp_path / "scores.csv"
+    assert run(setup, out, cut, extra=["--cuts", "artifact"]) == 0
+    with open(out, newline="") as f:
+        (row,) = csv.DictReader(f)
+    assert row["cuts"] == "14" and row["flagged"] == "true" and float(row["plausibility"]) == 0
+    assert row["ood_distance"] == "" and row["out_of_domain"] == ""  # no domain statistics
+    out = tmp_path / "scores.jsonl"
+    assert run(setup, out, cut) == 0  # split (default): each shot scored apart
+    (rec,) = read_jsonl(out)
+    assert rec["cuts"] == [14] and rec["shots"] == [[0, 13], [14, 25]]
+    assert rec["flagged"] is (rec["plausibility"] < 0.5) and rec["plausibility"] > 0
+    with pytest.raises(SystemExit):
+        run(setup, out, cut, extra=["--cuts", "ignore"])

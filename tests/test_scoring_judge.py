@@ -30,6 +30,12 @@ RECORD_TYPES = {
     "num_frames": (int, type(None)),
     "fps": (float, type(None)),
     "onset_frames": dict,
+    # Added with length-aware aggregation, scene cuts and the out-of-domain measure.
+    "flagged": (bool, type(None)),
+    "shots": (list, type(None)),
+    "cuts": (list, type(None)),
+    "ood_distance": (float, type(None)),
+    "out_of_domain": (bool, type(None)),
 }
 
 

@@ -284,3 +284,62 @@ def test_link_best_copy(tmp_path):
     assert not written[0].is_symlink() and written[0].read_bytes() == b"video"
     _, problems = link_best({"g": str(tmp_path / "nope.mp4")}, tmp_path / "out", copy=True)
     assert "not a file" in problems[0]
+
+
+# ---------------------------------------------------------------- out of domain
+
+
+def _ood_records():
+    far = dict(rec("g/far.mp4", 0.95), out_of_domain=True, ood_distance=4.25)
+    return [
+        rec("g/a.mp4", 0.6),  # no out_of_domain field: in domain
+        far,  # the best plausibility, but out of domain
+        dict(rec("g/b.mp4", 0.4), out_of_domain=False, ood_distance=0.9),
+        rec("g/bad.mp4", 0, status="error"),
+    ]
+
+
+def test_ood_keep_ranks_as_before_without_the_field():
+    r = rerank(_ood_records(), ["g"] * 4)
+    assert [(x["path"], x["rank"]) for x in r.rows] == [
+        ("g/far.mp4", 1),
+        ("g/a.mp4", 2),
+        ("g/b.mp4", 3),
+        ("g/bad.mp4", None),
+    ]
+    assert all("out_of_domain" not in x for x in r.rows)
+    assert r.out_of_domain == 1 and r.skipped == 0
+
+
+def test_ood_flag_keeps_the_ranking_and_marks_rows():
+    r = rerank(_ood_records(), ["g"] * 4, ood="flag")
+    assert [(x["path"], x["rank"], x["out_of_domain"]) for x in r.rows] == [
+        ("g/far.mp4", 1, True),
+        ("g/a.mp4", 2, False),  # a record without the field counts as in domain
+        ("g/b.mp4", 3, False),
+        ("g/bad.mp4", None, None),
+    ]
+    assert r.winners["g"].path == "g/far.mp4" and r.out_of_domain == 1 and r.skipped == 0
+
+
+def test_ood_skip_leaves_them_out_of_ranking_winners_and_pairs():
+    r = rerank(_ood_records(), ["g"] * 4, ood="skip")
+    assert [(x["path"], x["rank"], x["status"]) for x in r.rows] == [
+        ("g/a.mp4", 1, "ok"),
+        ("g/b.mp4", 2, "ok"),
+        ("g/far.mp4", None, "skipped"),
+        ("g/bad.mp4", None, "error"),
+    ]
+    skipped = r.rows[2]
+    assert skipped["error"] == "out of domain (ood_distance 4.25)" and skipped["score"] is None
+    assert skipped["out_of_domain"] is True and skipped["plausibility"] == 0.95
+    assert r.rows[0]["margin"] == pytest.approx(0.2) and r.rows[1]["margin"] is None
+    assert r.winners["g"].path == "g/a.mp4" and r.skipped == 1 and r.out_of_domain == 1
+    assert [c.path for c in r.ranked["g"]] == ["g/a.mp4", "g/b.mp4"]
+    pairs = preference_pairs(r.ranked, min_margin=0.0)
+    assert all("far" not in p["chosen"] + p["rejected"] for p in pairs) and pairs
+    # A group of out-of-domain candidates only has no winner.
+    only = rerank([dict(rec("h/x.mp4", 0.9), out_of_domain=True)], ["h"], ood="skip")
+    assert only.winners == {} and only.rows[0]["status"] == "skipped"
+    with pytest.raises(ValueError, match="ood must be one of"):
+        rerank(_ood_records(), ["g"] * 4, ood="drop")

@@ -188,3 +188,41 @@ def test_csv_scores_from_judge_score(tmp_path):
     ]
     assert (rows[1]["worst_label"], rows[1]["worst_onset"]) == ("teleport", 1.5)
     assert rows[2]["error"] == "bad file"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_ood_skip_and_flag_from_score_files(tmp_path, capsys, fmt):
+    from judge.scoring.output import ScoreWriter
+
+    folder = tmp_path / "cands" / "p1"
+    folder.mkdir(parents=True)
+    recs = [_rec(folder / f"p1_{i}.mp4", p) for i, p in enumerate([0.9, 0.5, 0.7])]
+    recs[0] |= {"out_of_domain": True, "ood_distance": 3.5}  # the best, but out of domain
+    recs[1] |= {"out_of_domain": False, "ood_distance": 0.8}  # recs[2]: no field (old file)
+    scores = tmp_path / f"scores.{fmt}"
+    with open(scores, "w", newline="") as f:
+        writer = ScoreWriter(f, fmt, ["teleport", "vanish"], header=True)
+        for r in recs:
+            writer.write(r)
+    out = tmp_path / "r.jsonl"
+    assert main(["--scores", str(scores), "--out", str(out), "--ood", "skip"]) == 0
+    rows = _read(out)
+    assert [(os.path.basename(r["path"]), r["rank"], r["status"]) for r in rows] == [
+        ("p1_2.mp4", 1, "ok"),
+        ("p1_1.mp4", 2, "ok"),
+        ("p1_0.mp4", None, "skipped"),
+    ]
+    assert rows[2]["error"] == "out of domain (ood_distance 3.5)"
+    assert "out of domain (skipped)" in capsys.readouterr().out
+    assert main(["--scores", str(scores), "--out", str(out), "--ood", "flag"]) == 0
+    rows = _read(out)
+    assert [(os.path.basename(r["path"]), r["out_of_domain"]) for r in rows] == [
+        ("p1_0.mp4", True),
+        ("p1_2.mp4", False),
+        ("p1_1.mp4", False),
+    ]
+    printed = capsys.readouterr().out
+    assert any(
+        line.strip().startswith("out of domain (flagged)") and line.rstrip().endswith(" 1")
+        for line in printed.splitlines()
+    ), printed

@@ -77,3 +77,22 @@ def test_calibrate_with_a_judge_on_a_manifest(candidates, capsys):
     assert set(content["temperatures"]) == {"teleport", "vanish", "plausible"}
     assert content["thresholds"]["vanish"] == 0.5  # no positives: the fallback
     assert "6 clips" in capsys.readouterr().out
+
+
+def test_rerank_with_a_judge_skips_out_of_domain_candidates(candidates, capsys):
+    """A judge whose domain statistics call every clip out of domain (threshold 0): --ood
+    skip ranks none of them and links no winner; --ood flag ranks them all, marked."""
+    root, _ = candidates
+    stats = {"mean": [0.0] * 32, "std": [1.0] * 32, "threshold": 0.0, "quantile": 0.99}
+    ckpt = make_checkpoint(root / "ood.ckpt", domain=stats | {"windows": 10})
+    out, best = root / "ood.jsonl", root / "ood_best"
+    argv = ["--judge", str(ckpt), "--device", "cpu", "--workers", "0", "--out", str(out)]
+    argv += [str(root / "cands" / "cat")]
+    assert cli_rerank.main([*argv, "--ood", "skip", "--link-best", str(best)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["status"] for r in rows] == ["skipped"] * 3
+    assert all(r["rank"] is None and r["error"].startswith("out of domain") for r in rows)
+    assert not best.exists() or os.listdir(best) == []
+    assert cli_rerank.main([*argv, "--ood", "flag"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["rank"] for r in rows] == [1, 2, 3] and all(r["out_of_domain"] for r in rows)

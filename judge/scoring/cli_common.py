@@ -13,6 +13,7 @@ from pathlib import Path
 from judge.cli_errors import UsageError
 from judge.io.atomic import atomic_write_text
 from judge.labels import PLAUSIBLE
+from judge.scoring.cuts import CUT_MODES
 
 _MAX_LISTED = 10
 
@@ -60,6 +61,12 @@ def _number(text: str) -> float | None:
     return float(text) if text not in ("", None) else None
 
 
+def _flag(text: str | None) -> bool | None:
+    """A boolean cell of `judge-score --format csv` ("true"/"false"; empty: null)."""
+    text = (text or "").strip().lower()
+    return None if not text else text in ("true", "1", "yes")
+
+
 def _read_csv(text: str) -> list[dict]:
     """Rebuild records from `judge-score --format csv` (score_/onset_/logit_<label> columns)."""
     records = []
@@ -74,6 +81,9 @@ def _read_csv(text: str) -> list[dict]:
             "scores": {},
             "onsets": {},
             "logits": {},
+            "flagged": _flag(row.get("flagged")),
+            "ood_distance": _number(row.get("ood_distance", "")),
+            "out_of_domain": _flag(row.get("out_of_domain")),
         }
         for column, value in row.items():
             prefix, _, label = (column or "").partition("_")
@@ -100,6 +110,12 @@ def add_scoring_args(parser: argparse.ArgumentParser, title: str) -> None:
     s.add_argument("--workers", type=int, default=2, help="decoding processes (0: in-process)")
     s.add_argument("--stride", type=int, help="model frames between windows (default T // 2)")
     s.add_argument("--timeout", type=float, default=60.0, help="seconds per decode call")
+    s.add_argument(
+        "--cuts",
+        choices=CUT_MODES,
+        default="split",
+        help="hard scene cuts: score each shot apart (split) or flag the video (artifact)",
+    )
 
 
 def load_judge(args: argparse.Namespace):
@@ -119,6 +135,7 @@ def score_with_judge(args: argparse.Namespace, inputs: list, judge=None) -> list
         num_workers=args.workers,
         stride=args.stride,
         timeout=args.timeout,
+        cuts=getattr(args, "cuts", "split"),
     ):
         records.append(rec)
         if sys.stderr.isatty():

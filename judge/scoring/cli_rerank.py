@@ -2,6 +2,7 @@
 
 judge-rerank --judge PATH --group-by folder --out ranked.jsonl FOLDER...
 judge-rerank --scores scores.jsonl --group-by pattern --pattern '{prompt}_{seed}.mp4' --out r.jsonl
+judge-rerank --scores scores.jsonl --ood skip --out r.jsonl    # leave out-of-domain clips out
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from judge.scoring.grouping import (
 )
 from judge.scoring.link_best import link_best
 from judge.scoring.pairs import PAIR_MODES, preference_pairs
-from judge.scoring.rerank import Ranking, parse_weights, rerank
+from judge.scoring.rerank import OOD_MODES, Ranking, parse_weights, rerank
 
 PROG = "judge-rerank"
 
@@ -37,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rank candidate videos within groups by the judge's scores (best-of-N).",
         epilog="Output rows: group, path, rank (1 = best), score, margin (to the next candidate; "
         "null for the last), plausibility, worst_label/worst_score/worst_onset (seconds), "
-        "status, error. Failed videos come last in their group with rank null.",
+        "status, error. Failed videos come last in their group with rank null; with --ood flag or "
+        "skip, rows carry out_of_domain, and skipped candidates are listed before failed ones "
+        "with status 'skipped'.",
     )
     p.add_argument("inputs", nargs="*", help="videos, folders, globs or manifests (.jsonl)")
     src = p.add_mutually_exclusive_group(required=True)
@@ -85,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="drop candidates with plausibility below P (a group may end with no winner); "
         "a pair's chosen video must reach P too",
+    )
+    r.add_argument(
+        "--ood",
+        choices=OOD_MODES,
+        default="keep",
+        help="out-of-domain candidates (records with out_of_domain true; records without the "
+        "field count as in domain): keep (default) ranks them as any other; flag ranks them "
+        "and marks rows with out_of_domain; skip leaves them out of the ranking, winners and "
+        "pairs, listed with status 'skipped'",
     )
     o = p.add_argument_group("outputs")
     o.add_argument("--link-best", metavar="DIR", help="symlink each winner as DIR/<group>__<file>")
@@ -195,6 +207,7 @@ def run(args: argparse.Namespace) -> int:
         weights=weights,
         top_k=args.top_k,
         min_plausibility=args.min_plausibility,
+        ood=args.ood,
     )
     write_jsonl(args.out, ranking.rows)
     pairs = None
@@ -229,6 +242,10 @@ def _print_summary(
     ]
     if args.min_plausibility is not None:
         items.append((f"below plausibility {args.min_plausibility:g}", ranking.dropped))
+    if args.ood == "flag":
+        items.append(("out of domain (flagged)", ranking.out_of_domain))
+    elif args.ood == "skip":
+        items.append(("out of domain (skipped)", ranking.skipped))
     items.append(("rows written", len(ranking.rows)))
     if pairs is not None:
         items.append((f"pairs ({args.pairs_mode}, margin >= {args.pair_margin:g})", len(pairs)))

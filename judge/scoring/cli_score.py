@@ -4,6 +4,7 @@
     judge-score --judge last.ckpt --out scores.csv --workers 4 --batch-size 32 clips/
     judge-score --judge judges/tiny --out scores.jsonl --resume clips/     # after a kill
     judge-score --judge judges/tiny --out - clip.mp4                       # JSONL to stdout
+    judge-score --judge judges/tiny --out scores.jsonl --cuts artifact clips/  # a cut is flagged
 
 Bad files are rows with `status: "error"` and the run goes on. Exit status: 0 when the run
 finished (whatever the files), 1 when the judge or the output cannot be opened, 2 on bad
@@ -17,6 +18,7 @@ import sys
 import time
 from contextlib import nullcontext
 
+from judge.scoring.cuts import CUT_MODES
 from judge.scoring.output import FORMATS, infer_format, open_scores
 from judge.scoring.windows import FITS
 
@@ -40,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", choices=FITS, default="crop", help="non-square frames: crop or pad")
     p.add_argument("--backend", choices=("decord", "pyav"), help="video reader")
     p.add_argument("--min-frames", type=int, default=2, help="shorter videos are errors")
+    p.add_argument(
+        "--cuts",
+        choices=CUT_MODES,
+        default="split",
+        help="hard scene cuts: split (default) scores each shot on its own; artifact flags a "
+        "video with a cut (plausibility 0); both list shots and cuts in the record",
+    )
     p.add_argument(
         "--threads", type=int, help="torch threads on a CPU (default: cores not used by workers)"
     )
@@ -99,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         skip=done,
         min_frames=args.min_frames,
         threads=args.threads or "auto",
+        cuts=args.cuts,
     )
     counts = {"ok": 0, "error": 0}
     start = time.perf_counter()

@@ -20,6 +20,8 @@ import torch
 
 from judge.io.video import available_backends, resolve_backend
 from judge.scoring.aggregate import VideoScore, error_record
+from judge.scoring.cuts import CUT_MODES
+from judge.scoring.domain import window_distances
 from judge.scoring.loading import build_judge_model, read_judge
 from judge.scoring.stream import ReadOptions, WindowStream, worker_init
 from judge.scoring.windows import FITS, build_windows
@@ -33,6 +35,7 @@ class Judge:
         labels: artifact labels, in the order of the model's label logits.
         spec: input spec: `num_frames` (T), `stride`, `fps`, `size` (S), `mean`, `std`.
         temperatures / thresholds: per-label (and "plausible") calibration, defaults 1.0 / 0.5.
+        domain: the out-of-domain statistics of `domain.py` (`description["domain"]`), or None.
         description: the full description (the content of an exported `judge.json`).
         name: `"<backbone>:<sha256 of the source checkpoint, 12 hex>"`, the records' `model`.
     """
@@ -49,6 +52,7 @@ class Judge:
         self.thresholds: dict[str, float] = {
             k: float(v) for k, v in (description.get("thresholds") or {}).items()
         }
+        self.domain: dict | None = description.get("domain") or None
         sha = (description.get("provenance") or {}).get("sha256") or "unknown"
         self.name = f"{description['model'].get('backbone', 'model')}:{sha[:12]}"
 
@@ -74,8 +78,9 @@ class Judge:
 
     @torch.inference_mode()
     def predict(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Raw logits of normalised windows `(B, 3, T, S, S)`: `labels (B, L)`, `plausible (B,)`,
-        `frames (B, T)`, on the CPU."""
+        """Raw outputs of normalised windows `(B, 3, T, S, S)`, on the CPU: every output of the
+        model, i.e. logits `labels (B, L)`, `plausible (B,)`, `frames (B, T)`, and `features
+        (B, D)` where the model gives them."""
         out = self.model(video.to(self.device, non_blocking=True))
         return {k: v.float().cpu() for k, v in out.items()}
 
@@ -93,6 +98,7 @@ class Judge:
         prefetch: int = 2,
         threads: int | str | None = "auto",
         frame_scores: bool = False,
+        cuts: str = "split",
     ) -> Iterator[dict]:
         """Score videos; yields one record per video as it finishes (a generator).
 
@@ -116,22 +122,34 @@ class Judge:
                 torch's setting alone.
             frame_scores: add `frame_scores`, a per-source-frame artifact-onset curve (floats in
                 [0, 1], `num_frames` long), to each record (`aggregate.py`).
+            cuts: hard scene cuts (`cuts.py`) are found while decoding, at no extra decode.
+                "split" (default): each shot is scored on its own (no window straddles a cut;
+                a shot shorter than a window is padded). "artifact": windows are laid over the
+                whole video, and a video with a cut is flagged with plausibility 0.0. Either
+                way the record lists `shots` and `cuts`.
 
-        Records (see `aggregate.py`): path, status "ok"|"error", error, plausibility (the min
-        over windows of P(plausible)), scores {label: p} (max over windows), onsets {label:
-        seconds or None}, windows, model, decoder {name, version}, logits {label, "plausible":
-        raw aggregated logits before temperature}, num_frames, fps, onset_frames {label: source
-        frame of the onset peak, thresholded or not}. A bad file gives
-        status "error" and the run goes on. Records come in completion order, which is
-        deterministic for a given input and `num_workers` but not always the input order.
-        Memory stays flat over any number of videos: inputs are expanded lazily, and only the
-        pieces in flight (prefetch x workers) and the videos being scored are held.
+        Records (`aggregate.py`, keys `aggregate.RECORD_KEYS`): path, status "ok"|"error", error,
+        plausibility (P(plausible) of the min window logit, raised by a length correction for
+        clips of more than 2 windows), scores {label: p} (max window logit, lowered by the same
+        correction), onsets {label: seconds or None}, windows, model, decoder {name, version},
+        logits {label, "plausible": the corrected aggregated logits, before temperature},
+        num_frames, fps, onset_frames {label: source frame of the onset peak, thresholded or
+        not}, flagged (plausibility below the "plausible" threshold), shots [[first, last]...]
+        and cuts [frame...] in source frames, ood_distance and out_of_domain (null unless the
+        judge has `domain` statistics). A bad file gives status "error" and the run goes on.
+        Records come in completion order, which is deterministic for a given input and
+        `num_workers` but not always the input order. Memory stays flat over any number of
+        videos, and over any length of video: inputs are expanded lazily, videos are decoded
+        in order a few frames at a time, and only the pieces in flight (prefetch x workers)
+        and the videos being scored are held.
         """
         # Checked here, not on the first next(): a typo fails at the call that made it.
         if fit not in FITS:
             raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if cuts not in CUT_MODES:
+            raise ValueError(f"cuts must be one of {CUT_MODES}, got {cuts!r}")
         options = ReadOptions(
             spec=self.spec,
             hop=stride,
@@ -140,6 +158,7 @@ class Judge:
             timeout=timeout,
             min_frames=min_frames,
             piece_windows=batch_size,
+            cuts=cuts,
         )
         loader = torch.utils.data.DataLoader(
             WindowStream(inputs, options, skip),
@@ -152,10 +171,15 @@ class Judge:
         if threads == "auto":
             threads = max(1, _cores() - num_workers)
         threads = threads if self.device.type == "cpu" else None
-        return self._records(loader, batch_size, threads, frame_scores)
+        return self._records(loader, batch_size, threads, frame_scores, cuts == "artifact")
 
     def _records(
-        self, loader, batch_size: int, threads: int | None, frame_scores: bool
+        self,
+        loader,
+        batch_size: int,
+        threads: int | None,
+        frame_scores: bool,
+        cut_artifact: bool = False,
     ) -> Iterator[dict]:
         # Model threads that share cores with the decoding workers wait for each other at
         # every OpenMP barrier: on 2 cores with 2 workers, 2 model threads scored 2-4x slower
@@ -176,13 +200,21 @@ class Judge:
                 if int(piece["first"]) == 0:
                     running[index] = VideoScore(
                         piece["path"],
-                        int(piece["total"]),
+                        None,  # known with the video's last piece
                         int(piece["num_frames"]),
                         float(piece["fps"]),
                         dict(piece["decoder"]),
                         frame_scores,
+                        cut_artifact,
                     )
-                batch.add(index, piece["pixels"], piece["take"], piece["frames"])
+                score, n = running.get(index), len(piece["take"])
+                if score is not None and piece["last"]:
+                    score.close(int(piece["first"]) + n, piece["cuts"] or ())
+                if n:
+                    batch.add(index, piece["pixels"], piece["take"], piece["frames"])
+                elif score is not None and score.done:  # nothing left to run (not expected)
+                    del running[index]
+                    yield self._record(score)
                 while batch.full():
                     yield from self._run(batch.take(), running)
             while batch.size:
@@ -197,17 +229,29 @@ class Judge:
         )
         out = self.predict(video)
         labels, plausible, frames = (out[k].numpy() for k in ("labels", "plausible", "frames"))
+        distances = None
+        if self.domain is not None and "features" in out:
+            distances = window_distances(out["features"].numpy(), self.domain)
         at = 0
         for part in parts:
             n = len(part.take)
             score = running.get(part.index)
             if score is not None:
                 sl = slice(at, at + n)
-                score.update(labels[sl], plausible[sl], frames[sl], part.frames.numpy())
+                score.update(
+                    labels[sl],
+                    plausible[sl],
+                    frames[sl],
+                    part.frames.numpy(),
+                    None if distances is None else distances[sl],
+                )
                 if score.done:
                     del running[part.index]
-                    yield score.record(self.labels, self.temperatures, self.thresholds, self.name)
+                    yield self._record(score)
             at += n
+
+    def _record(self, score: VideoScore) -> dict:
+        return score.record(self.labels, self.temperatures, self.thresholds, self.name, self.domain)
 
     def reader_backend(self, backend: str | None = None) -> str:
         """The reader asked for, else the one the judge was trained with if installed."""

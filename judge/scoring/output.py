@@ -6,8 +6,11 @@ the middle of a write) is cut off, the paths already present are read, and new r
 appended. CSV writes one record per physical line (newlines in error messages become spaces),
 so the same cut works for it.
 
-CSV columns: `CSV_BASE`, then `score_<label>`, `onset_<label>`, `logit_<label>` per label and
-`logit_plausible`; `decoder` is "name version".
+CSV columns: `CSV_BASE` (the record's keys, `aggregate.RECORD_KEYS`, but those holding a dict
+per label and `shots`, which follows from `cuts` and `num_frames`), then `score_<label>`,
+`onset_<label>`, `logit_<label>` per label and `logit_plausible`; `decoder` is "name version",
+`cuts` the cut frames separated by spaces, booleans (`flagged`, `out_of_domain`) `true`/`false`,
+and a null an empty cell.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from judge.scoring.aggregate import RECORD_KEYS
+
 FORMATS = ("jsonl", "csv")
-CSV_BASE = (
-    "path", "status", "error", "plausibility", "windows", "model", "decoder", "num_frames", "fps",
-)  # fmt: skip
+# Record keys with no one-cell form: per-label dicts (flattened below) and `shots`.
+_NOT_IN_CSV = ("scores", "onsets", "logits", "onset_frames", "shots")
+CSV_BASE = tuple(k for k in RECORD_KEYS if k not in _NOT_IN_CSV)
 
 
 def infer_format(out: str, fmt: str | None) -> str:
@@ -49,6 +54,11 @@ def csv_row(record: dict, labels: Sequence[str]) -> dict:
     row = {k: record.get(k) for k in CSV_BASE}
     row["error"] = " ".join(str(record["error"]).split()) if record.get("error") else None
     row["decoder"] = f"{dec.get('name', '')} {dec.get('version', '')}".strip() or None
+    cuts = record.get("cuts")
+    row["cuts"] = None if cuts is None else " ".join(str(int(c)) for c in cuts)
+    for key in ("flagged", "out_of_domain"):
+        if isinstance(row.get(key), bool):
+            row[key] = "true" if row[key] else "false"
     for name in labels:
         row[f"score_{name}"] = (record.get("scores") or {}).get(name)
         row[f"onset_{name}"] = (record.get("onsets") or {}).get(name)

@@ -4,6 +4,15 @@ Within each group, candidates are ranked by a rank score, best first: the judge'
 by default, or ``1 - weighted mean`` of chosen artifact scores. The full ranking of every scored
 candidate is kept (``Ranking.ranked``) for preference pairs; the output rows apply
 ``min_plausibility`` and ``top_k`` on top of it.
+
+Out-of-domain candidates (records with ``out_of_domain: true``, see ``domain.py``; a record
+without the field counts as in domain), by ``ood``:
+- ``keep`` (default): ranked like any other; rows as before, without an ``out_of_domain`` field;
+- ``flag``: ranked like any other, each row carrying ``out_of_domain`` (true/false, null for a
+  failed video), and counted in ``Ranking.out_of_domain``;
+- ``skip``: left out of the ranking, the winners and the pairs; listed after the group's
+  ranked rows with ``rank`` null, ``status`` "skipped" and the reason in ``error``; rows carry
+  ``out_of_domain`` as with ``flag``.
 """
 
 from __future__ import annotations
@@ -13,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from judge.labels import PLAUSIBLE
+
+OOD_MODES = ("keep", "flag", "skip")
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -78,6 +89,11 @@ def worst_artifact(record: Mapping) -> tuple[str | None, float | None, float | N
     return label, scores[label], onset
 
 
+def is_out_of_domain(record: Mapping) -> bool:
+    """The record's ``out_of_domain`` verdict; a record without one counts as in domain."""
+    return record.get("out_of_domain") is True
+
+
 def _finite(x: object) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -102,6 +118,8 @@ class Ranking:
     candidates: int = 0
     errors: int = 0
     dropped: int = 0  # below min_plausibility
+    out_of_domain: int = 0  # ok candidates out of domain (ranked with flag/keep, else skipped)
+    skipped: int = 0  # left out as out of domain (ood="skip")
 
     @property
     def groups(self) -> int:
@@ -115,6 +133,7 @@ def rerank(
     weights: Mapping[str, float] | None = None,
     top_k: int | None = None,
     min_plausibility: float | None = None,
+    ood: str = "keep",
 ) -> Ranking:
     """Rank candidates within their groups.
 
@@ -124,23 +143,35 @@ def rerank(
         weights: rank by ``1 - weighted mean`` of these artifact scores instead of plausibility.
         top_k: keep the best ``top_k`` per group in the rows (error rows are always kept).
         min_plausibility: drop ``ok`` candidates whose plausibility is below this.
+        ood: out-of-domain candidates: "keep", "flag" or "skip" (module docstring).
 
     Returns:
         A ``Ranking`` whose rows go group by group (sorted by key): ranked candidates best first
-        with ``rank`` 1.., ``margin`` to the next kept candidate (null for the last), then error
-        rows with ``rank`` null. Ties rank by path, so the order never depends on input order.
+        with ``rank`` 1.., ``margin`` to the next kept candidate (null for the last), then
+        skipped rows (``ood="skip"``) and error rows, by path, with ``rank`` null. Ties rank by
+        path, so the order never depends on input order.
     """
     if len(records) != len(groups):
         raise ValueError(f"{len(records)} records but {len(groups)} group keys")
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
+    if ood not in OOD_MODES:
+        raise ValueError(f"ood must be one of {OOD_MODES}, got {ood!r}")
+    mark = ood != "keep"
     ranked: dict[str, list[Ranked]] = {}
     failed: dict[str, list[Mapping]] = {}
+    skipped: dict[str, list[Mapping]] = {}
+    result = Ranking(rows=[], ranked={}, winners={}, candidates=len(records))
     for record, group in zip(records, groups, strict=True):
         ranked.setdefault(group, [])
         if record.get("status") != "ok":
             failed.setdefault(group, []).append(record)
             continue
+        if is_out_of_domain(record):
+            result.out_of_domain += 1
+            if ood == "skip":
+                skipped.setdefault(group, []).append(record)
+                continue
         plaus = record.get("plausibility")
         ranked[group].append(
             Ranked(
@@ -150,7 +181,6 @@ def rerank(
                 record,
             )
         )
-    result = Ranking(rows=[], ranked={}, winners={}, candidates=len(records))
     for group in sorted(ranked):
         ranked[group].sort(key=lambda c: (-c.score, c.path))
         result.ranked[group] = ranked[group]
@@ -163,21 +193,38 @@ def rerank(
         result.dropped += len(ranked[group]) - len(kept)
         for i, c in enumerate(kept[:top_k]):
             margin = c.score - kept[i + 1].score if i + 1 < len(kept) else None
-            result.rows.append(_row(group, c.record, rank=i + 1, score=c.score, margin=margin))
+            result.rows.append(
+                _row(group, c.record, rank=i + 1, score=c.score, margin=margin, mark=mark)
+            )
         if kept:
             result.winners[group] = kept[0]
+        left_out = sorted(skipped.get(group, []), key=lambda r: str(r.get("path")))
+        result.skipped += len(left_out)
+        result.rows += [
+            _row(group, r, rank=None, score=None, margin=None, mark=mark, skip=True)
+            for r in left_out
+        ]
         errors = sorted(failed.get(group, []), key=lambda r: str(r.get("path")))
         result.errors += len(errors)
-        result.rows += [_row(group, r, rank=None, score=None, margin=None) for r in errors]
+        result.rows += [
+            _row(group, r, rank=None, score=None, margin=None, mark=mark) for r in errors
+        ]
     return result
 
 
 def _row(
-    group: str, record: Mapping, *, rank: int | None, score: float | None, margin: float | None
+    group: str,
+    record: Mapping,
+    *,
+    rank: int | None,
+    score: float | None,
+    margin: float | None,
+    mark: bool = False,
+    skip: bool = False,
 ) -> dict:
     ok = record.get("status") == "ok"
     label, worst, onset = worst_artifact(record) if ok else (None, None, None)
-    return {
+    row = {
         "group": group,
         "path": str(record.get("path")),
         "rank": rank,
@@ -190,3 +237,10 @@ def _row(
         "status": "ok" if ok else "error",
         "error": None if ok else (record.get("error") or "unknown error"),
     }
+    if skip:
+        distance = record.get("ood_distance")
+        shown = f"{float(distance):.3g}" if _finite(distance) else "unknown"
+        row["status"], row["error"] = "skipped", f"out of domain (ood_distance {shown})"
+    if mark:
+        row["out_of_domain"] = is_out_of_domain(record) if ok else None
+    return row

@@ -2,20 +2,26 @@
 
 `WindowStream` is an IterableDataset: each worker walks the same lazy input stream
 (`inputs.iter_entries`) and takes every n-th video, so no list of all videos is ever built.
-A video becomes one or more *pieces* of at most `piece_windows` windows; a long video is read
-a few frames at a time (`max_decode_frames` at full resolution, then shrunk to the model's
-size), so neither its length nor its resolution sets the memory used. The DataLoader's bounded
-prefetch (`prefetch_factor` pieces per worker) keeps decoding a little ahead of the model.
+A video is read once, in order, on the model's time grid, `max_decode_frames` frames at a time
+(at full resolution, then shrunk to the model's size), so neither its length nor its resolution
+sets the memory used. While it streams, the cut detector (`cuts.CutDetector`) reads each
+decoded frame's signature and the planner (`windows.ShotPlanner`) lays windows over each shot
+(`cuts="split"`) or over the whole video (`cuts="artifact"`), a few frames behind the decoder;
+planned windows leave as *pieces* of at most `piece_windows` windows, and only the frames later
+windows can still use are kept. Cut detection decodes nothing more than the windows need. The
+DataLoader's bounded prefetch (`prefetch_factor` pieces per worker) keeps decoding a little
+ahead of the model.
 
 A piece is a dict:
     index int (position in the input stream), path str, error str | None,
     pixels uint8 `(U, 3, S, S)` the distinct frames the piece's windows use, resized,
     take int64 `(n, T)` each window frame's position in `pixels` (`windows.build_windows`
     makes the float windows from these, where the model runs), frames int64 `(n, T)` source indices,
-    first int (window number of the piece's first window), total int (windows in the video),
-    num_frames int, fps float, decoder {"name", "version"}.
-An error piece has `error` set and no windows; it may follow pieces of the same video when a
-read fails midway.
+    first int (window number of the piece's first window), last bool (the video's last piece:
+    the number of windows is known only then), cuts list[int] | None (the last piece only: the
+    source frame starting each new shot), num_frames int, fps float, decoder {"name", "version"}.
+Every piece holds at least one window. An error piece has `error` set and no windows; it may
+follow pieces of the same video when a read fails midway.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from judge.io.video import DecodeTimeout, VideoReader, VideoReadError, open_video
+from judge.scoring.cuts import CutDetector, signature
 from judge.scoring.inputs import Entry, iter_entries
-from judge.scoring.windows import fit_frames, plan_windows, time_step
+from judge.scoring.windows import ShotPlanner, fit_frames, time_grid, time_step
 
 T = TypeVar("T")
 
@@ -40,7 +47,8 @@ T = TypeVar("T")
 class ReadOptions:
     """How videos become windows: the checkpoint's input `spec` (see `loading.input_spec`),
     `hop` between windows (None = T // 2), `fit` "crop"/"pad", the reader `backend`, a per-call
-    decode `timeout` in seconds (None = none), `min_frames` below which a video is an error."""
+    decode `timeout` in seconds (None = none), `min_frames` below which a video is an error,
+    `cuts` "split" (windows per shot) or "artifact" (windows over the whole video)."""
 
     spec: dict
     hop: int | None = None
@@ -49,6 +57,7 @@ class ReadOptions:
     timeout: float | None = 60.0
     min_frames: int = 2
     piece_windows: int = 16
+    cuts: str = "split"
     max_decode_frames: int = 32
 
 
@@ -135,43 +144,91 @@ class WindowStream(IterableDataset):
             raise VideoReadError(
                 path, f"too short: {n} frame(s); scoring needs at least {opts.min_frames}"
             )
-        step = time_step(fps, spec.get("fps"), spec.get("stride", 1))
-        plan = plan_windows(n, spec["num_frames"], step, opts.hop)
-        size = spec["size"]
+        grid = time_grid(n, time_step(fps, spec.get("fps"), spec.get("stride", 1)))
+        size, split = spec["size"], opts.cuts == "split"
+        planner = ShotPlanner(spec["num_frames"], opts.hop)
+        detector = CutDetector()
         fill = tuple(int(round(255 * m)) for m in spec["mean"])  # pads normalise to 0
-        decoder = {"name": reader.backend, "version": reader.backend_version}
-        cache: dict[int, np.ndarray] = {}  # source frame -> uint8 (S, S, 3), current piece only
-        for first in range(0, plan.num_windows, opts.piece_windows):
-            last = min(first + opts.piece_windows, plan.num_windows)
-            src = plan.grid[plan.steps(first, last)]  # (n, T) source frame indices
-            wanted = np.unique(src)
-            missing = [int(i) for i in wanted if int(i) not in cache]
-            for lo in range(0, len(missing), opts.max_decode_frames):
-                chunk = missing[lo : lo + opts.max_decode_frames]
+        video = _Video(
+            index, path, n, fps, {"name": reader.backend, "version": reader.backend_version}
+        )
+        cache: dict[int, np.ndarray] = {}  # source frame -> uint8 (S, S, 3), still needed only
+        pending: list[np.ndarray] = []  # planned windows (grid steps) not yet in a piece
+        cuts: list[int] = []  # grid steps starting a new shot
+        sig, sig_src = None, -1
+        pos = 0  # grid steps decoded
+        while pos < len(grid):
+            end = min(len(grid), pos + opts.max_decode_frames)
+            chunk = [int(i) for i in np.unique(grid[pos:end]) if int(i) not in cache]
+            if chunk:
                 frames = call_with_timeout(lambda c=chunk: reader.get(c), opts.timeout, path)
                 for i, frame in zip(chunk, fit_frames(frames, size, opts.fit, fill), strict=True):
                     cache[i] = frame
-            # (U, 3, S, S): channel-first here, where 2 workers share the work, so the model's
-            # process only copies whole frames into its batch.
-            pixels = np.stack([cache[int(i)] for i in wanted]).transpose(0, 3, 1, 2)
-            pixels = np.ascontiguousarray(pixels)
-            yield {
-                "index": index,
-                "path": path,
-                "error": None,
-                "pixels": torch.from_numpy(pixels),
-                "take": torch.from_numpy(np.searchsorted(wanted, src)),  # (n, T) into pixels
-                "frames": torch.from_numpy(src),
-                "first": first,
-                "total": plan.num_windows,
-                "num_frames": n,
-                "fps": fps,
-                "decoder": decoder,
-            }
-            # Overlapping windows share frames: keep only those the next piece can still use.
-            if last < plan.num_windows:
-                keep_from = int(plan.grid[plan.starts[last]])
-                cache = {i: f for i, f in cache.items() if i >= keep_from}
+            for k in range(pos, end):
+                src = int(grid[k])
+                if src != sig_src:  # upsampled grids repeat a frame: same signature
+                    sig, sig_src = signature(cache[src]), src
+                for cut in detector.push(sig):
+                    cuts.append(cut)
+                    if split:
+                        pending += planner.close_shot(cut)
+            pos = end
+            known = detector.decided if split else pos
+            pending += planner.advance(known)
+            # Hold one window back: the video's last piece must carry at least one window.
+            while len(pending) > opts.piece_windows:
+                yield video.piece(grid, pending[: opts.piece_windows], cache)
+                del pending[: opts.piece_windows]
+            keep = min([planner.keep_from(known), *(int(w[0]) for w in pending[:1])])
+            cache = {i: f for i, f in cache.items() if i >= int(grid[keep])}
+        for cut in detector.finish():
+            cuts.append(cut)
+            if split:
+                pending += planner.close_shot(cut)
+        pending += planner.close_shot(len(grid))
+        while len(pending) > opts.piece_windows:
+            yield video.piece(grid, pending[: opts.piece_windows], cache)
+            del pending[: opts.piece_windows]
+        yield video.piece(grid, pending, cache, cuts=[int(grid[c]) for c in cuts])
+
+
+class _Video:
+    """Builds one video's pieces (module docstring), numbering their windows."""
+
+    def __init__(self, index: int, path: str, num_frames: int, fps: float, decoder: dict):
+        self.index, self.path, self.num_frames, self.fps = index, path, num_frames, fps
+        self.decoder = decoder
+        self.windows = 0  # windows in the pieces so far
+
+    def piece(
+        self,
+        grid: np.ndarray,
+        windows: list[np.ndarray],
+        cache: dict[int, np.ndarray],
+        cuts: list[int] | None = None,
+    ) -> dict:
+        """A piece of `windows` (grid steps); `cuts` (source frames) makes it the last one."""
+        src = grid[np.stack(windows)]  # (n, T) source frame indices
+        wanted = np.unique(src)
+        # (U, 3, S, S): channel-first here, where 2 workers share the work, so the model's
+        # process only copies whole frames into its batch.
+        pixels = np.stack([cache[int(i)] for i in wanted]).transpose(0, 3, 1, 2)
+        piece = {
+            "index": self.index,
+            "path": self.path,
+            "error": None,
+            "pixels": torch.from_numpy(np.ascontiguousarray(pixels)),
+            "take": torch.from_numpy(np.searchsorted(wanted, src)),  # (n, T) into pixels
+            "frames": torch.from_numpy(src),
+            "first": self.windows,
+            "last": cuts is not None,
+            "cuts": cuts,
+            "num_frames": self.num_frames,
+            "fps": self.fps,
+            "decoder": self.decoder,
+        }
+        self.windows += len(windows)
+        return piece
 
 
 def _open(path: str, backend: str, short_side: int | None) -> VideoReader:

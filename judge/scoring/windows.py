@@ -9,6 +9,9 @@ slides the window along it:
     windows start every `hop` grid steps (default num_frames // 2); the last one is aligned to
             the end of the grid so the final frames are always seen
     short   a grid shorter than one window is padded by repeating its last frame
+    shots   with scene cuts (`cuts.py`), each shot is planned the same way on its own grid steps:
+            no window straddles a cut, and a shot shorter than one window is padded with its
+            last frame. `ShotPlanner` plans shot by shot while the frames stream in.
 """
 
 from __future__ import annotations
@@ -71,21 +74,82 @@ def plan_windows(
     `step` is source frames per model frame (see `time_step`); `hop` the grid steps between
     window starts (default `max(1, num_frames // 2)`).
     """
-    if num_source_frames < 1:
-        raise ValueError(f"a video needs at least 1 frame, got {num_source_frames}")
-    if num_frames < 1 or step <= 0:
-        raise ValueError(f"bad window: num_frames={num_frames}, step={step}")
-    hop = max(1, num_frames // 2) if hop is None else int(hop)
-    if hop < 1:
-        raise ValueError(f"window stride must be >= 1, got {hop}")
-    # A small epsilon: 29.97 / 14.985 must give exactly 2.0 steps, not 1.9999.
-    k = math.floor((num_source_frames - 1) / step + 1e-6) + 1
-    grid = np.minimum(np.round(np.arange(k) * step), num_source_frames - 1).astype(np.int64)
+    hop = _hop(num_frames, hop)
+    grid = time_grid(num_source_frames, step)
+    k = len(grid)
     last = max(0, k - num_frames)
     starts = list(range(0, last + 1, hop))
     if starts[-1] != last:
         starts.append(last)
     return WindowPlan(grid=grid, starts=np.asarray(starts, np.int64), num_frames=num_frames)
+
+
+def time_grid(num_source_frames: int, step: float = 1.0) -> np.ndarray:
+    """int64 `(K,)`: the source frame of each model-time step (module docstring)."""
+    if num_source_frames < 1:
+        raise ValueError(f"a video needs at least 1 frame, got {num_source_frames}")
+    if step <= 0:
+        raise ValueError(f"bad window: step={step}")
+    # A small epsilon: 29.97 / 14.985 must give exactly 2.0 steps, not 1.9999.
+    k = math.floor((num_source_frames - 1) / step + 1e-6) + 1
+    return np.minimum(np.round(np.arange(k) * step), num_source_frames - 1).astype(np.int64)
+
+
+def _hop(num_frames: int, hop: int | None) -> int:
+    if num_frames < 1:
+        raise ValueError(f"bad window: num_frames={num_frames}")
+    hop = max(1, num_frames // 2) if hop is None else int(hop)
+    if hop < 1:
+        raise ValueError(f"window stride must be >= 1, got {hop}")
+    return hop
+
+
+class ShotPlanner:
+    """`plan_windows`, shot by shot, while grid steps stream in (for videos with cuts).
+
+    Windows of a shot start every `hop` steps from the shot's first step; the last one ends on
+    the shot's last step; a shot shorter than `num_frames` steps has one window padded with its
+    last step. Each call returns new windows as int64 `(T,)` arrays of grid steps:
+
+    - `advance(known)`: windows lying wholly below step `known` in the current shot (the caller
+      knows that no cut lies below `known` other than those it passed to `close_shot`);
+    - `close_shot(end)`: the rest of the current shot `[shot_start, end)`; the next shot starts
+      at `end` (a cut, or the grid's length at the end of the video).
+
+    With no cut, `advance` then `close_shot(K)` give exactly `plan_windows`' windows.
+    `keep_from(known)` is the first step a later window can still use.
+    """
+
+    def __init__(self, num_frames: int, hop: int | None = None):
+        self.num_frames, self.hop = num_frames, _hop(num_frames, hop)
+        self.shot_start = 0
+        self.next = 0  # the next hop-aligned start in the current shot
+        self._last_start: int | None = None  # start of the shot's latest window
+
+    def _window(self, start: int, end: int) -> np.ndarray:
+        return np.minimum(np.arange(start, start + self.num_frames), end - 1).astype(np.int64)
+
+    def advance(self, known: int) -> list[np.ndarray]:
+        out = []
+        while self.next + self.num_frames <= known:
+            out.append(self._window(self.next, known))
+            self._last_start = self.next
+            self.next += self.hop
+        return out
+
+    def close_shot(self, end: int) -> list[np.ndarray]:
+        if end <= self.shot_start:
+            raise ValueError(f"empty shot: [{self.shot_start}, {end})")
+        out = self.advance(end)
+        final = max(self.shot_start, end - self.num_frames)
+        if self._last_start != final:
+            out.append(self._window(final, end))
+        self.shot_start = self.next = end
+        self._last_start = None
+        return out
+
+    def keep_from(self, known: int) -> int:
+        return min(self.next, max(self.shot_start, known - self.num_frames))
 
 
 def fit_frames(
