@@ -100,8 +100,9 @@ def test_truth_from_rows_first_event_by_frame_and_unknown_labels():
 
 
 def test_truth_without_a_plausible_key_follows_the_artifact_labels():
-    # DESIGN.md's manifest rows carry artifact labels only: a clip with one is an artifact clip;
-    # one with every judged label known and 0 is clean (as in training); otherwise unknown.
+    # Manifest rows (docs/formats.md) may carry artifact labels only: a clip with one is an
+    # artifact clip; one with every judged label known and 0 is clean (as in training);
+    # otherwise unknown.
     rows = [
         row(events=[teleport_at(4)], teleport=1, vanish=0),
         row(teleport=0, vanish=0),

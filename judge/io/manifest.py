@@ -1,4 +1,4 @@
-"""Clip manifests: JSONL, one clip a line (format in DESIGN.md, "Formats").
+"""Clip manifests: JSONL, one clip a line (format in docs/formats.md).
 
 Rows stay plain dicts so that new optional keys pass through untouched; unknown top-level keys
 are allowed for the same reason. Reading validates every line and reports all bad rows at

@@ -1,4 +1,4 @@
-"""From window logits to one score record per video (the score format of DESIGN.md).
+"""From window logits to one score record per video (the score format of docs/formats.md).
 
 Per video, over its n windows (all shots together when scoring splits the video at its cuts):
 - length-aware aggregation, a multiple-comparisons correction. A label's evidence is its max

@@ -1,4 +1,4 @@
-"""Best-of-N reranking over score records (DESIGN.md "Score output"): pure logic, no model.
+"""Best-of-N reranking over score records (docs/formats.md, "Score record"): pure logic, no model.
 
 Within each group, candidates are ranked by a rank score, best first: the judge's plausibility
 by default, or ``1 - weighted mean`` of chosen artifact scores. The full ranking of every scored
