@@ -258,14 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
         "folder": "ROOT/<label>/**.mp4 (plausible/implausible, or artifact folders + clean)",
         "csv": "CSV of video paths and a 0/1 label (VideoPhy: videopath, pc)",
         "intphys": "IntPhys-style scenes: <scene>/possible|impossible or <scene>/1..4",
-        "real": "real footage; every clip plausible",
+        "real": "real footage: every clip plausible, every artifact label 0",
     }
     for kind, text in helps.items():
         k = kinds.add_parser(kind, help=text, description=text)
         k.add_argument("src", metavar="SRC")
         k.add_argument("--out", required=True, help="manifest to write")
         k.add_argument("--probe", action="store_true", help="read fps/frames/size (PyAV)")
-        k.add_argument("--source", help="value of the rows' source key")
+        k.add_argument(
+            "--source",
+            help="value of the rows' source key"
+            + (" (default real/<name of SRC>)" if kind == "real" else ""),
+        )
         k.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
         if kind == "folder":
             _add_extra_labels(k)

@@ -81,7 +81,7 @@ def test_generator_and_every_public_layout_load_through_one_datamodule(manifests
     dm = _module([str(p) for p in manifests.values()], balanced=True)
     ds = dm.datasets["train"]
     sources = Counter(item.row.get("source", "?") for item in ds.items)
-    assert {"synthetic/mujoco", "intphys", "real"} <= set(sources)
+    assert {"synthetic/mujoco", "intphys", "real/real"} <= set(sources)
     assert sum(len(d) for d in dm.datasets.values()) == sum(
         len(p.read_text().splitlines()) for p in manifests.values()
     )
@@ -101,6 +101,8 @@ def test_public_labels_reach_the_targets(manifests):
     street = dm.datasets["train"][by_name["street"]]
     assert not implausible["label_mask"].any()  # only `plausible` is known
     assert street["plausible"] == 1 and street["plausible_mask"]
+    # Real footage: every artifact label is known to be 0, so every label head learns from it.
+    assert street["label_mask"].all() and not street["labels"].any()
 
 
 def test_synthetic_targets_match_the_events(manifests):
@@ -202,7 +204,7 @@ def test_mixture_weights_and_class_balance(manifests):
     )
     sampler = dm.train_dataloader().sampler
     drawn = [dm.datasets["train"].items[i].row.get("source") for i in sampler]
-    share = Counter(drawn)["real"] / len(drawn)
+    share = Counter(drawn)["real/real"] / len(drawn)
     assert abs(share - 0.75) < 0.04  # one real clip drawn as often as all synthetic ones x3
     balanced = _module([str(manifests["synth"])], balanced=True, epoch_size=4000)
     from judge.data.samplers import clip_class
@@ -247,3 +249,48 @@ def test_twin_batches_keep_each_group_together_with_the_same_window(manifests):
         assert all(np.array_equal(w, windows[0]) for w in windows)
     plain = _module([str(manifests["synth"])], augment={"hflip": 0.5})
     assert plain.datasets["train"].rng_keys == list(range(len(ds)))
+
+
+def _three_split_manifest(root: Path) -> Path:
+    rows = []
+    for i, split in enumerate(["train", "train", "val", "test"]):
+        _video(root / f"{split}{i}.mp4", seed=40 + i)
+        row = {"path": f"{split}{i}.mp4", "labels": {"plausible": 1}, "split": split}
+        rows.append({**row, "source": "real/x"})
+    return write_manifest(root / "manifest.jsonl", rows)
+
+
+def test_a_manifest_can_contribute_only_some_splits(manifests, tmp_path):
+    held_out = _three_split_manifest(tmp_path / "held")
+    entry = {"path": str(held_out), "weight": 0.0, "splits": ["val", "test"]}
+    dm = _module([str(manifests["synth"]), entry], balanced=True, epoch_size=400)
+    names = {s: {Path(it.path).name for it in ds.items} for s, ds in dm.datasets.items()}
+    assert not {"train0.mp4", "train1.mp4"} & set().union(*names.values())
+    assert "val2.mp4" in names["val"] and "test3.mp4" in names["test"]
+    # Training draws from the synthetic manifest only; its weights still sum to 1.
+    assert all(it.row.get("source") != "real/x" for it in dm.datasets["train"].items)
+    assert dm._weights.sum() == pytest.approx(1.0)
+    drawn = list(dm.train_dataloader().sampler)
+    assert len(drawn) == 400
+    everything = _module([str(manifests["synth"]), str(held_out)])
+    assert "train0.mp4" in {Path(it.path).name for it in everything.datasets["train"].items}
+    only_train = _module([{"path": str(held_out), "splits": "train"}])
+    assert len(only_train.datasets["train"]) == 2 and not len(only_train.datasets["val"])
+    with pytest.raises(ValueError, match="unknown split.*'valid'"):
+        ClipDataModule([{"path": str(held_out), "splits": ["valid"]}])
+
+
+def test_an_extra_manifest_takes_its_weight_share_with_balance(manifests, tmp_path):
+    held_out = _three_split_manifest(tmp_path / "held")
+    dm = _module(
+        [
+            {"path": str(manifests["synth"]), "weight": 0.75},
+            {"path": str(held_out), "weight": 0.25, "splits": ["train"]},
+        ],
+        balanced=True,
+        epoch_size=4000,
+    )
+    rows = [it.row for it in dm.datasets["train"].items]
+    assert sum(r.get("source") == "real/x" for r in rows) == 2  # its train rows only
+    drawn = [rows[i].get("source") for i in dm.train_dataloader().sampler]
+    assert abs(Counter(drawn)["real/x"] / len(drawn) - 0.25) < 0.03

@@ -8,6 +8,7 @@ import pytest
 
 from judge.io.manifest import read_manifest, resolve_path, validate_row, write_manifest
 from judge.io.writer import write_video
+from judge.labels import ARTIFACT_LABELS
 from judge.sources import (
     SourceError,
     from_csv,
@@ -302,8 +303,12 @@ def test_real_footage(tmp_path):
     out = tmp_path / "m.jsonl"
     rows = from_real_footage(root, out)
     assert_rows_resolve(rows, out, files)
-    assert all(r["labels"] == {"plausible": 1} for r in rows)
-    assert all(r["source"] == "real" and r["tags"] == ["real"] for r in rows)
+    # Real footage shows no artifact: every label is known, plausible 1 and each kind 0.
+    expected = {"plausible": 1, **{name: 0 for name in ARTIFACT_LABELS}}
+    assert all(r["labels"] == expected for r in rows)
+    assert len(rows[0]["labels"]) == len(ARTIFACT_LABELS) + 1
+    assert all(r["source"] == "real/real" and r["tags"] == ["real"] for r in rows)
+    assert {r["source"] for r in from_real_footage(root, out, source="mine")} == {"mine"}
     assert all("group" not in r for r in rows)
     grouped = by_name(from_real_footage(root, out, group_by_folder=True))
     assert grouped["a.mp4"]["group"] == "real"
@@ -391,6 +396,8 @@ def test_cli_import_each_kind(tmp_path):
     assert r.returncode == 0, r.stderr
     (row,) = read_manifest(out)
     assert row["tags"] == ["real"] and row["num_frames"] == 5
+    assert row["source"] == "real/real" and row["labels"]["teleport"] == 0
+    assert "0 rows" not in r.stdout and "plausible 1: 1, 0: 0" in r.stdout
 
     r = run_cli("import", "folder", tmp_path / "ip", "--out", tmp_path / "x.jsonl")
     assert r.returncode == 1 and "'s' is not a label" in r.stderr and "Traceback" not in r.stderr

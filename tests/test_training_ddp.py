@@ -8,6 +8,7 @@ import csv
 import torch
 from training_fixtures import last_ckpt, shared_manifest, train_cfg
 
+from judge.io.manifest import read_manifest
 from judge.training.distributed import gather_rows
 
 
@@ -27,6 +28,11 @@ def test_ddp_sim_trains_on_two_processes_and_writes_a_judge_checkpoint(tmp_path)
     assert ckpt["judge"]["labels"] == list(cfg.data.labels)
     # 6 training clips, 3 per rank, batches of 4: one step per epoch on each rank.
     assert ckpt["global_step"] == 1 and ckpt["ClipDataModule"] == {"seed": 0, "epoch": 1}
+    # Domain statistics over both ranks' validation windows (the sampler pads ranks evenly;
+    # limit_val_batches=1 caps each rank at one batch of 4).
+    n_val = sum(r["split"] == "val" for r in read_manifest(shared_manifest()))
+    per_rank = min(4, -(-n_val // 2))
+    assert ckpt["judge"]["domain"]["windows"] == 2 * per_rank
     rows = list(csv.DictReader(next(tmp_path.glob("logs/train/runs/ddp/csv/*/metrics.csv")).open()))
     logged = {k for r in rows for k, v in r.items() if v}
     assert {"val/auroc", "val/labels_scored", "train/loss_epoch"} <= logged

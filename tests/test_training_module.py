@@ -90,6 +90,7 @@ def test_one_epoch_logs_metrics_and_writes_a_self_describing_checkpoint(manifest
     assert last["judge"]["model"] == {"backbone": "stand-in", "num_labels": 7}
     assert last["judge"]["input"] == {"num_frames": 8, "size": 32}
     assert last["judge"]["decoder"]["name"] in ("decord", "pyav")
+    assert last["judge"]["domain"] is None  # the stand-in has no `features` output
     restored = StandIn()
     restored.load_state_dict({k.removeprefix("model."): v for k, v in last["state_dict"].items()})
     x = torch.randn(2, 3, 8, 32, 32)

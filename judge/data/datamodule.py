@@ -32,8 +32,12 @@ class ClipDataModule(L.LightningDataModule):
     """Train/val/test windows from manifests.
 
     Args:
-        manifests: paths, or `{"path": ..., "weight": ...}` dicts; in training each manifest
-            is drawn by its weight's share, whatever its size.
+        manifests: paths, or `{"path": ..., "weight": ..., "splits": [...]}` dicts; in training
+            each manifest is drawn by its weight's share, whatever its size (a manifest with
+            no training rows takes no share). `splits` (optional) restricts which of the
+            manifest's splits it contributes: `{"path": real, "splits": ["val", "test"]}`
+            adds that manifest's val and test rows and leaves its train rows out (see
+            `judge.training.real_data`); without it every row counts.
         labels: artifact labels the model predicts (default: the whole taxonomy).
         window: `WindowSpec` fields (`num_frames`, `stride` or `fps`).
         size: side of the square frames the model reads.
@@ -75,6 +79,9 @@ class ClipDataModule(L.LightningDataModule):
         self.sources = [{**m} if hasattr(m, "items") else {"path": str(m)} for m in manifests]
         if not self.sources:
             raise ValueError("data.manifests is empty")
+        for source in self.sources:
+            if source.get("splits") is not None:
+                source["splits"] = _check_splits(source["splits"], source.get("path"))
         self.label_names = tuple(labels or ARTIFACT_LABELS)
         self.window = WindowSpec(**(window or {}))
         self.train_transform = ClipTransform(size, Augment(**augment) if augment else None)
@@ -109,7 +116,10 @@ class ClipDataModule(L.LightningDataModule):
                 from judge.io.manifest_ops import split_by_group
 
                 rows = split_by_group(rows, seed=self.split_seed)
+            allowed = source.get("splits")
             for r in rows:
+                if allowed is not None and r["split"] not in allowed:
+                    continue
                 split = "test" if self.test_all_splits else r["split"]
                 per_split[split].append((s, Item(resolve_path(manifest, r["path"]), r)))
         for split, members in per_split.items():
@@ -215,3 +225,14 @@ class ClipDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader("test")
+
+
+def _check_splits(splits, path) -> tuple[str, ...]:
+    """A manifest entry's `splits` as a tuple of split names (a single name is one split)."""
+    from judge.io.manifest import SPLITS
+
+    names = (splits,) if isinstance(splits, str) else tuple(str(x) for x in splits)
+    bad = [x for x in names if x not in SPLITS]
+    if bad:
+        raise ValueError(f"{path}: unknown split(s) {bad} in 'splits'; choose from {SPLITS}")
+    return names

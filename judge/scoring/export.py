@@ -9,6 +9,8 @@ judge.json:
     format, labels, model (the `build_model` config: backbone, num_labels, width, ...),
     input {num_frames, stride, fps, size, mean, std} (how windows are read and normalised),
     temperatures {label: T}, thresholds {label: p} (calibration; 1.0 and 0.5 when absent),
+    domain {mean, std, threshold, quantile, windows} (the validation windows' feature
+    statistics, `judge.scoring.domain`; null for a judge trained without them),
     decoder {name, version} (the reader training used),
     provenance {judge_version (that trained), exported_by (this package's version), source
     (the checkpoint's path), sha256 (of that file), wandb_id, exported_at (UTC ISO time)},
@@ -41,6 +43,7 @@ def judge_json(desc: dict) -> dict:
         timespec="seconds"
     )
     known = ("format", "labels", "model", "input", "temperatures", "thresholds", "decoder")
+    known += ("domain",)
     # Keys this module does not know (e.g. judge-calibrate's "calibration" report) are kept, so
     # re-exporting a calibrated folder loses nothing.
     extra = {k: v for k, v in desc.items() if k not in (*known, "provenance")}
@@ -53,6 +56,7 @@ def judge_json(desc: dict) -> dict:
         "temperatures": {k: float(v) for k, v in (desc.get("temperatures") or {}).items()},
         "thresholds": {k: float(v) for k, v in (desc.get("thresholds") or {}).items()},
         "decoder": dict(desc.get("decoder") or {}),
+        "domain": dict(desc["domain"]) if desc.get("domain") else None,
         "provenance": provenance,
     }
 

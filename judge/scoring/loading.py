@@ -8,7 +8,9 @@
   `pretrained` forced off: a crafted config cannot make loading download or read other files.
 
 Both are turned into one description, the content of an exported `judge.json` (see
-`export.py`): `labels`, `model`, `input`, `decoder`, `temperatures`, `thresholds`, `provenance`.
+`export.py`): `labels`, `model`, `input`, `decoder`, `temperatures`, `thresholds`, `domain`
+(the validation windows' feature statistics, `judge.scoring.domain`; None when the judge was
+trained without them), `provenance`.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
         "decoder": dict(meta.get("decoder") or {}),
         "temperatures": dict(meta.get("temperatures") or {}),
         "thresholds": dict(meta.get("thresholds") or {}),
+        "domain": _domain(meta.get("domain")),
         "provenance": {
             "judge_version": meta.get("judge_version"),
             "source": str(path.absolute()),
@@ -139,7 +142,13 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], 
     desc.setdefault("thresholds", {})
     desc.setdefault("decoder", {})
     desc.setdefault("provenance", {})
+    desc["domain"] = _domain(desc.get("domain"))
     return weights, desc
+
+
+def _domain(value) -> dict | None:
+    """The `domain` statistics as a dict, or None when absent (or not a mapping)."""
+    return dict(value) if isinstance(value, dict) else None
 
 
 def read_judge(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict]:

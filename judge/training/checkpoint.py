@@ -6,7 +6,9 @@ import judge
 
 
 def describe(module) -> dict:
-    """Plain data (JSON-able) for `checkpoint["judge"]`: labels, model config, input, decoder."""
+    """Plain data (JSON-able) for `checkpoint["judge"]`: labels, model config, input, decoder,
+    and `domain`, the statistics of the validation windows' features (`judge.scoring.domain`;
+    None before the first validation epoch, or for a model without `features`)."""
     model_config = getattr(module.model, "config", None)
     return {
         "format": 1,
@@ -16,7 +18,13 @@ def describe(module) -> dict:
         "input": dict(module.hparams.get("input_spec") or {}),
         "decoder": dict(module.hparams.get("decoder") or {}),
         "wandb_id": _wandb_id(module),
+        "domain": _domain(module),
     }
+
+
+def _domain(module) -> dict | None:
+    domain = getattr(module, "domain", None)
+    return None if domain is None else dict(domain)
 
 
 def _wandb_id(module) -> str | None:

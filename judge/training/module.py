@@ -1,5 +1,5 @@
 """The LightningModule that trains a judge model: losses, metrics, optimiser, self-describing
-checkpoints."""
+checkpoints (with the domain statistics of the validation windows, `judge.scoring.domain`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 
 import lightning as L
+import numpy as np
 import torch
 from torch import nn
 
@@ -25,7 +26,15 @@ TABLE_ROWS = 16  # clips per validation table sent to W&B
 
 class JudgeModule(L.LightningModule):
     """Trains `model`, whose forward maps `(B, 3, T, H, W)` to logits `labels (B, L)`,
-    `plausible (B,)` and `frames (B, T)`.
+    `plausible (B,)` and `frames (B, T)`, and (optionally) `features (B, D)`, the vector its
+    clip heads read.
+
+    Domain statistics: every validation epoch (not the sanity check) collects the `features`
+    of every validation window (eval mode; gathered from every rank under DDP) and fits
+    `judge.scoring.domain.fit_domain` to them at its end. The result, `self.domain`, goes into
+    every checkpoint's description (`checkpoint["judge"]["domain"]`) and comes back with a
+    resumed run. It stays as it was when an epoch has fewer than 2 windows or a model has no
+    `features` output.
 
     Args:
         model: the network (a `judge.models` JudgeModel, or any module with that output).
@@ -74,6 +83,8 @@ class JudgeModule(L.LightningModule):
         self._table: list[dict] = []
         self.seed = seed
         self._saved_schedulers: list[dict] = []  # scheduler states of the checkpoint resumed
+        self.domain: dict | None = None  # domain statistics of the last validation epoch
+        self._features: list[torch.Tensor] = []  # this validation epoch's window features
 
     def forward(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.model(video)
@@ -119,9 +130,14 @@ class JudgeModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")[1]["loss"]
 
+    def on_validation_epoch_start(self) -> None:
+        self._features = []
+
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         out, _ = self._step(batch, "val")
         self.metrics["val"].update(out, batch)
+        if "features" in out and not self.trainer.sanity_checking:
+            self._features.append(out["features"].detach().float().cpu())
         if len(self._table) < TABLE_ROWS:
             self._collect_table(out, batch)
 
@@ -132,6 +148,37 @@ class JudgeModule(L.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self._log_metrics("val")
         self._log_table()
+        if not self.trainer.sanity_checking:
+            self._fit_domain()
+
+    def _fit_domain(self) -> None:
+        """Domain statistics of this epoch's validation windows (class docstring)."""
+        from judge.scoring.domain import fit_domain
+
+        chunks, self._features = self._features, []
+        # Under DDP, Lightning's sampler gives every rank the same number of validation
+        # batches, so either every rank has features to gather here or none has.
+        if not chunks:
+            return  # the model has no `features` output, or there was no validation window
+        features = torch.cat(chunks)
+        if self.trainer.world_size > 1:
+            features = gather_rows(features, all_gather=self.all_gather, device=self.device)
+        if len(features) < 2:
+            log.info(
+                "domain statistics: skipped (%d validation window(s), 2 needed)", len(features)
+            )
+            return
+        x = features.numpy()
+        if not np.isfinite(x).all():
+            log.warning("domain statistics: skipped (non-finite validation features)")
+            return
+        self.domain = fit_domain(x)
+        log.info(
+            "domain statistics: %d validation windows, %d features, threshold %.3f",
+            self.domain["windows"],
+            len(self.domain["mean"]),
+            self.domain["threshold"],
+        )
 
     def on_test_epoch_end(self) -> None:
         self._log_metrics("test")
@@ -207,8 +254,12 @@ class JudgeModule(L.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         """Before a resumed run configures its optimiser: keep the checkpoint's scheduler
-        states (to check their length) and its seed (the run goes on with the seed it had)."""
+        states (to check their length), its domain statistics (until the next validation
+        epoch refits them) and its seed (the run goes on with the seed it had)."""
         self._saved_schedulers = list(checkpoint.get("lr_schedulers") or [])
+        domain = (checkpoint.get("judge") or {}).get("domain")
+        if domain is not None:
+            self.domain = dict(domain)
         saved_seed = (checkpoint.get("hyper_parameters") or {}).get("seed")
         if self.seed is not None and saved_seed is not None and saved_seed != self.seed:
             log.warning(

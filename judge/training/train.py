@@ -3,6 +3,7 @@
 judge-train experiment=cpu_tiny
 judge-train model=r3d_18 trainer=gpu data.batch_size=32
 judge-train ckpt_path=last                      # resume the newest run of this task
+judge-train experiment=cpu_tiny real_footage=DIR # mix in a folder of real videos (real: block)
 judge-train -m model.optimizer.lr=1e-3,3e-3     # a sweep
 """
 
@@ -52,6 +53,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     L.seed_everything(cfg.seed, workers=True)
     ensure_data(cfg)
+    ensure_real_footage(cfg)
     dm = instantiate(cfg.data)
     module = instantiate(
         cfg.model,
@@ -116,6 +118,17 @@ def ensure_data(cfg: DictConfig) -> None:
     log.info("no data at %s: rendering %d scenes first", manifest, spec.num_scenes)
     synth = SynthConfig.from_dict(OmegaConf.to_container(spec.synth, resolve=True) or {})
     generate(synth, spec.out, spec.num_scenes, seed=spec.seed, num_workers=spec.num_workers)
+
+
+def ensure_real_footage(cfg: DictConfig) -> None:
+    """With `real_footage=DIR`: import, split and splice DIR when not done yet, and mix it into
+    `cfg.data.manifests` (`judge.training.real_data`). Without it: nothing."""
+    if not cfg.get("real_footage"):
+        return
+    from judge.training.real_data import apply_real_footage
+
+    manifests = apply_real_footage(cfg)
+    log.info("data.manifests with real footage: %s", manifests)
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
