@@ -252,6 +252,31 @@ def test_cpu_tiny_with_and_without_real_footage(tmp_path):
     ]  # fmt: skip
 
 
+def test_the_epoch_keeps_the_presets_length_when_real_footage_joins(tmp_path, fake_splice):
+    synth = tmp_path / "synth" / "manifest.jsonl"
+    rows = [{"path": f"{i}.mp4", "labels": dict(ALL_ZERO), "group": f"g{i // 2}",
+             "split": "train" if i < 6 else "val"} for i in range(8)]  # fmt: skip
+    write_manifest(synth, rows)
+    common = [
+        "experiment=cpu_tiny",
+        f"paths.data_dir={tmp_path / 'data'}",
+        f"data.manifests=[{{path: {synth}, weight: 1.0}}]",
+        "real.splice_clips=5",
+    ]
+    cfg = compose_train([*common, f"real_footage={real_folder(tmp_path / 'cam', n=3)}"])
+    assert cfg.data.epoch_size is None
+    apply_real_footage(cfg)
+    assert cfg.data.epoch_size == 6  # the synthetic training rows; the 10 spliced clips replace
+    assert len(read_manifest(fake_splice_out(cfg))) == 10  # draws instead of adding to them
+    fixed = compose_train([*common, "data.epoch_size=100", f"real_footage={tmp_path / 'cam'}"])
+    apply_real_footage(fixed)
+    assert fixed.data.epoch_size == 100  # a size the user set is kept
+
+
+def fake_splice_out(cfg) -> Path:
+    return Path(cfg.data.manifests[1]["path"])
+
+
 # ----------------------------------------------------------------------------- end to end
 
 

@@ -21,8 +21,10 @@ The mix (`real_mixture`) then gives `data.manifests`: the spliced manifest train
 share `real.weight`, the run's own manifests keep the rest (their weights scaled to sum to
 1 - weight), and the plain manifest contributes only its val and test rows (DataModule option
 `splits`): validation measures held-out real videos, read at full size, while training never
-decodes the full-size files. Without `real_footage` nothing here runs and `data.manifests` is
-what the preset says.
+decodes the full-size files. Unless `data.epoch_size` is set, an epoch keeps the length of the
+preset's own training set: real clips replace a share of its draws instead of lengthening
+every epoch, so a schedule sized to a time budget still fits it. Without `real_footage`
+nothing here runs and `data.manifests` is what the preset says.
 """
 
 from __future__ import annotations
@@ -341,5 +343,31 @@ def apply_real_footage(cfg: DictConfig, prepare: bool = True) -> list[dict] | No
             spliced = None
     manifests = real_mixture(cfg.data.manifests, plain, spliced, s["weight"])
     with open_dict(cfg):
+        if cfg.data.get("epoch_size") is None and prepare:
+            # Real clips take a share of the preset's draws rather than adding to them: the
+            # epoch keeps its length, so the schedule (and cpu_tiny's time budget) still fits.
+            cfg.data.epoch_size = train_rows(cfg.data.manifests, cfg.data.get("split_seed", 0))
         cfg.data.manifests = manifests
     return manifests
+
+
+def train_rows(manifests: Sequence, split_seed: int = 0) -> int:
+    """Training rows of the given `data.manifests` entries (paths, or mappings with `path`
+    and an optional `splits` filter) whose files exist; rows without a split are split by
+    group as the DataModule splits them."""
+    from judge.io.manifest_ops import split_by_group
+
+    total = 0
+    for m in manifests:
+        entry = _plain(m) if isinstance(m, Mapping) or OmegaConf.is_dict(m) else {"path": str(m)}
+        keep = entry.get("splits")
+        keep = [keep] if isinstance(keep, str) else keep
+        if keep is not None and "train" not in keep:
+            continue
+        path = Path(entry["path"])
+        if path.exists():
+            rows = read_manifest(path)
+            if any("split" not in r for r in rows):
+                rows = split_by_group(rows, seed=split_seed)
+            total += sum(r["split"] == "train" for r in rows)
+    return total
