@@ -67,8 +67,7 @@ SOURCE_ROWS = (
     ("spliced real: pair accuracy", "spliced", "pair_acc"),
     ("real footage: flagged (FPR)", "real", "fpr"),
 )
-# Windows spliced from the train-split real videos: fewer than the preset's, to fit the time.
-DEMO_SPLICE_CLIPS = 200
+
 # Progress worth echoing from the tools: our own loggers (epochs, scoring, rendering).
 PROGRESS = re.compile(r"\]\[judge[.\w]*\]\[|^scenes \d|epoch \d+/")
 
@@ -164,8 +163,7 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
     root, times = args.root, {}
     overrides = [f"synth_if_missing.num_scenes={args.scenes}", *args.override]
     if args.real_footage:
-        overrides = [f"real_footage={args.real_footage.resolve()}",
-                     f"real.splice_clips={DEMO_SPLICE_CLIPS}", *overrides]  # fmt: skip
+        overrides = [f"real_footage={args.real_footage.resolve()}", *overrides]
     spec = preset_synth(PRESET, overrides)
     test_out = test_set_dir(spec["out"], args.test_seed)
     synth_test = test_out / "manifest.jsonl"
