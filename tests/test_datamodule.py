@@ -294,3 +294,17 @@ def test_an_extra_manifest_takes_its_weight_share_with_balance(manifests, tmp_pa
     assert sum(r.get("source") == "real/x" for r in rows) == 2  # its train rows only
     drawn = [rows[i].get("source") for i in dm.train_dataloader().sampler]
     assert abs(Counter(drawn)["real/x"] / len(drawn) - 0.25) < 0.03
+
+
+def test_clean_share_sets_the_part_of_a_manifests_draws_that_are_clean():
+    from judge.data.samplers import sample_weights
+
+    clean = {"labels": {"plausible": 1}}
+    bad = {"labels": {"plausible": 0, "appear": 1}}
+    rows = [clean] * 6 + [bad] * 2 + [clean, bad, bad]  # manifest 0: 6 clean, 2 bad; 1: 1, 2
+    sources = [0] * 8 + [1] * 3
+    w = sample_weights(sources, [0.5, 0.5], rows, balanced=False, clean_shares=[0.25, None])
+    assert w[:6].sum() == pytest.approx(0.5 * 0.25) and w[6:8].sum() == pytest.approx(0.375)
+    assert w[8] == pytest.approx(0.5 / 3)  # no clean_share: every clip of manifest 1 alike
+    plain = sample_weights(sources, [0.5, 0.5], rows, balanced=False)
+    assert plain[:6].sum() == pytest.approx(0.5 * 6 / 8)

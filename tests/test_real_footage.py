@@ -268,6 +268,8 @@ def test_the_epoch_keeps_the_presets_length_when_real_footage_joins(tmp_path, fa
     apply_real_footage(cfg)
     assert cfg.data.epoch_size == 6  # the synthetic training rows; the 10 spliced clips replace
     assert len(read_manifest(fake_splice_out(cfg))) == 10  # draws instead of adding to them
+    # Drawn with the synthetic training rows' share of clean clips (all 6 are clean here).
+    assert cfg.data.manifests[1]["clean_share"] == 1.0
     fixed = compose_train([*common, "data.epoch_size=100", f"real_footage={tmp_path / 'cam'}"])
     apply_real_footage(fixed)
     assert fixed.data.epoch_size == 100  # a size the user set is kept

@@ -37,7 +37,9 @@ class ClipDataModule(L.LightningDataModule):
             no training rows takes no share). `splits` (optional) restricts which of the
             manifest's splits it contributes: `{"path": real, "splits": ["val", "test"]}`
             adds that manifest's val and test rows and leaves its train rows out (see
-            `judge.training.real_data`); without it every row counts.
+            `judge.training.real_data`); without it every row counts. `clean_share`
+            (optional, in [0, 1]) gives that manifest's clean clips exactly this part of its
+            draws (`samplers.sample_weights`).
         labels: artifact labels the model predicts (default: the whole taxonomy).
         window: `WindowSpec` fields (`num_frames`, `stride` or `fps`).
         size: side of the square frames the model reads.
@@ -143,6 +145,7 @@ class ClipDataModule(L.LightningDataModule):
                 [float(src.get("weight", 1.0)) for src in self.sources],
                 [item.row for _, item in train],
                 self.balanced,
+                [src.get("clean_share") for src in self.sources],
             )
         log.info("clips per split: %s", {k: len(v) for k, v in self.datasets.items()})
 

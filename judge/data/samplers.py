@@ -25,12 +25,19 @@ def clip_class(row: dict) -> str:
 
 
 def sample_weights(
-    sources: list[int], source_weights: list[float], rows: list[dict], balanced: bool
+    sources: list[int],
+    source_weights: list[float],
+    rows: list[dict],
+    balanced: bool,
+    clean_shares: Sequence[float | None] | None = None,
 ) -> np.ndarray:
     """Per-clip weights `(N,)` summing to 1.
 
     Each manifest gets its weight's share whatever its size; with `balanced`, within each
-    manifest every class (see `clip_class`) gets an equal share.
+    manifest every class (see `clip_class`) gets an equal share. `clean_shares[s]`, when set,
+    gives manifest s's clean clips (class plausible) exactly that part of its share and its
+    other clips the rest: mixing sources whose clean shares differ would otherwise teach the
+    model that a source's look predicts the label.
     """
     sources = np.asarray(sources)
     w = np.zeros(len(rows))
@@ -38,17 +45,32 @@ def sample_weights(
         members = np.nonzero(sources == s)[0]
         if not len(members) or share <= 0:
             continue
-        if balanced:
-            classes = [clip_class(rows[i]) for i in members]
-            counts = Counter(classes)
-            per = np.array([1.0 / (len(counts) * counts[c]) for c in classes])
+        classes = [clip_class(rows[i]) for i in members]
+        clean_share = clean_shares[s] if clean_shares is not None else None
+        clean = np.array([c == PLAUSIBLE for c in classes])
+        if clean_share is not None and clean.any() and (~clean).any():
+            per = np.zeros(len(members))
+            per[clean] = clean_share * _within(
+                [c for c, k in zip(classes, clean, strict=True) if k], balanced
+            )
+            per[~clean] = (1.0 - clean_share) * _within(
+                [c for c, k in zip(classes, clean, strict=True) if not k], balanced
+            )
         else:
-            per = np.full(len(members), 1.0 / len(members))
+            per = _within(classes, balanced)
         w[members] = share * per
     total = w.sum()
     if total <= 0:
         raise ValueError("every manifest in the mixture has weight 0 or no clips")
     return w / total
+
+
+def _within(classes: list[str], balanced: bool) -> np.ndarray:
+    """Weights summing to 1 over clips of these classes: equal per class, or per clip."""
+    if balanced:
+        counts = Counter(classes)
+        return np.array([1.0 / (len(counts) * counts[c]) for c in classes])
+    return np.full(len(classes), 1.0 / len(classes))
 
 
 # Stream tags for derive_seed, so the streams of one seed never coincide.

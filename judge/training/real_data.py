@@ -23,7 +23,11 @@ share `real.weight`, the run's own manifests keep the rest (their weights scaled
 `splits`): validation measures held-out real videos, read at full size, while training never
 decodes the full-size files. Unless `data.epoch_size` is set, an epoch keeps the length of the
 preset's own training set: real clips replace a share of its draws instead of lengthening
-every epoch, so a schedule sized to a time budget still fits it. Without `real_footage`
+every epoch, so a schedule sized to a time budget still fits it. With `real.match_clean_share`
+(default), the spliced clips are drawn with the same share of clean clips as the preset's own
+training set: otherwise the real clips, mostly clean (a still window often offers no region to
+inject into), would teach the judge that the real look means "plausible" and the rendered look
+"suspicious", a shortcut that raised false positives on rendered clean clips. Without `real_footage`
 nothing here runs and `data.manifests` is what the preset says.
 """
 
@@ -39,7 +43,9 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from judge.data.samplers import clip_class
 from judge.io.manifest import SPLITS, read_manifest, resolve_path, write_manifest
+from judge.labels import PLAUSIBLE
 
 log = logging.getLogger("judge.train")
 
@@ -274,11 +280,13 @@ def real_mixture(
     plain: str | os.PathLike[str],
     spliced: str | os.PathLike[str] | None,
     weight: float = 0.25,
+    clean_share: float | None = None,
 ) -> list[dict]:
     """`data.manifests` with the real footage mixed in (module docstring).
 
     The given manifests keep their relative weights, scaled to sum to `1 - weight`; the spliced
-    manifest trains with `weight`; the plain one adds its val and test rows only.
+    manifest trains with `weight` (its clean clips drawn `clean_share` of its draws when set);
+    the plain one adds its val and test rows only.
     """
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"real.weight is a share of training, in [0, 1]; got {weight}")
@@ -290,7 +298,10 @@ def real_mixture(
         total = sum(float(e.get("weight", 1.0)) for e in entries)
         scale = (1.0 - weight) / total if total > 0 else 0.0
         entries = [{**e, "weight": float(e.get("weight", 1.0)) * scale} for e in entries]
-        entries.append({"path": str(spliced), "weight": float(weight), "splits": ["train"]})
+        entry = {"path": str(spliced), "weight": float(weight), "splits": ["train"]}
+        if clean_share is not None:
+            entry["clean_share"] = round(float(clean_share), 4)
+        entries.append(entry)
     entries.append({"path": str(plain), "weight": 0.0, "splits": ["val", "test"]})
     return entries
 
@@ -313,6 +324,7 @@ def real_settings(cfg: DictConfig) -> dict:
         "group_by_folder": bool(real.get("group_by_folder", False)),
         "splice": dict(real.get("splice") or {}),
         "num_workers": int(real.get("num_workers", 0)),
+        "match_clean_share": bool(real.get("match_clean_share", True)),
     }
 
 
@@ -341,23 +353,27 @@ def apply_real_footage(cfg: DictConfig, prepare: bool = True) -> list[dict] | No
         plain, spliced = real_paths(s["out"], folder)
         if s["weight"] <= 0 or s["splice_clips"] <= 0:
             spliced = None
-    manifests = real_mixture(cfg.data.manifests, plain, spliced, s["weight"])
+    own = train_rows(cfg.data.manifests, cfg.data.get("split_seed", 0)) if prepare else []
+    clean_share = None
+    if own and s["match_clean_share"]:
+        clean_share = sum(clip_class(r) == PLAUSIBLE for r in own) / len(own)
+    manifests = real_mixture(cfg.data.manifests, plain, spliced, s["weight"], clean_share)
     with open_dict(cfg):
-        if cfg.data.get("epoch_size") is None and prepare:
+        if cfg.data.get("epoch_size") is None and own:
             # Real clips take a share of the preset's draws rather than adding to them: the
             # epoch keeps its length, so the schedule (and cpu_tiny's time budget) still fits.
-            cfg.data.epoch_size = train_rows(cfg.data.manifests, cfg.data.get("split_seed", 0))
+            cfg.data.epoch_size = len(own)
         cfg.data.manifests = manifests
     return manifests
 
 
-def train_rows(manifests: Sequence, split_seed: int = 0) -> int:
+def train_rows(manifests: Sequence, split_seed: int = 0) -> list[dict]:
     """Training rows of the given `data.manifests` entries (paths, or mappings with `path`
     and an optional `splits` filter) whose files exist; rows without a split are split by
     group as the DataModule splits them."""
     from judge.io.manifest_ops import split_by_group
 
-    total = 0
+    out = []
     for m in manifests:
         entry = _plain(m) if isinstance(m, Mapping) or OmegaConf.is_dict(m) else {"path": str(m)}
         keep = entry.get("splits")
@@ -369,5 +385,5 @@ def train_rows(manifests: Sequence, split_seed: int = 0) -> int:
             rows = read_manifest(path)
             if any("split" not in r for r in rows):
                 rows = split_by_group(rows, seed=split_seed)
-            total += sum(r["split"] == "train" for r in rows)
-    return total
+            out += [r for r in rows if r["split"] == "train"]
+    return out
