@@ -262,6 +262,7 @@ def test_the_epoch_keeps_the_presets_length_when_real_footage_joins(tmp_path, fa
         f"paths.data_dir={tmp_path / 'data'}",
         f"data.manifests=[{{path: {synth}, weight: 1.0}}]",
         "real.splice_clips=5",
+        "real.match_clean_share=true",
     ]
     cfg = compose_train([*common, f"real_footage={real_folder(tmp_path / 'cam', n=3)}"])
     assert cfg.data.epoch_size is None

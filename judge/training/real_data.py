@@ -24,10 +24,11 @@ share `real.weight`, the run's own manifests keep the rest (their weights scaled
 decodes the full-size files. Unless `data.epoch_size` is set, an epoch keeps the length of the
 preset's own training set: real clips replace a share of its draws instead of lengthening
 every epoch, so a schedule sized to a time budget still fits it. With `real.match_clean_share`
-(default), the spliced clips are drawn with the same share of clean clips as the preset's own
-training set: otherwise the real clips, mostly clean (a still window often offers no region to
-inject into), would teach the judge that the real look means "plausible" and the rendered look
-"suspicious", a shortcut that raised false positives on rendered clean clips. Without `real_footage`
+the spliced clips are drawn with the same share of clean clips as the preset's own training
+set, so that the real clips, mostly clean (a still window often offers no region to inject
+into), cannot teach the judge that the real look means "plausible". It is off by default: it
+did not lower the false positives on rendered clean clips that mixing real footage raised
+(README, "Quality"). Without `real_footage`
 nothing here runs and `data.manifests` is what the preset says.
 """
 
@@ -324,7 +325,7 @@ def real_settings(cfg: DictConfig) -> dict:
         "group_by_folder": bool(real.get("group_by_folder", False)),
         "splice": dict(real.get("splice") or {}),
         "num_workers": int(real.get("num_workers", 0)),
-        "match_clean_share": bool(real.get("match_clean_share", True)),
+        "match_clean_share": bool(real.get("match_clean_share", False)),
     }
 
 
