@@ -4,6 +4,7 @@ the seed (with epoch, index and batch), never of worker scheduling or process st
 from __future__ import annotations
 
 import pickle
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -29,6 +30,20 @@ def test_epoch_sampler_order_is_a_function_of_seed_and_epoch():
     assert sorted(longer[:8]) == [0, 0, 1, 1, 2, 2, 3, 3] and len(longer) == 10
     weighted = EpochSampler(3, num_samples=50, weights=np.array([0.0, 0.0, 1.0]), seed=0)
     assert set(weighted) == {2}
+
+    # Weighted draws: each clip about num_samples * weight times, never twice while its
+    # expected count is under one; a group's clips come in together.
+    w = np.array([0.75] * 8 + [0.5] * 4 + [3.0])
+    counts = np.bincount(list(EpochSampler(13, num_samples=12, weights=w, seed=1)), minlength=13)
+    assert counts.sum() == 12 and counts[:12].max() <= 1 and counts[12] in (3, 4)  # 3.27 expected
+    groups = [k // 2 for k in range(400)]  # 200 pairs of twins, each expected 0.6 times
+    drawn = list(EpochSampler(400, num_samples=240, weights=np.ones(400), seed=2, groups=groups))
+    pairs = Counter(groups[i] for i in drawn)
+    # Twins come in together, or not at all; only the few draws that trim the total to exactly
+    # num_samples may split a pair.
+    assert sum(n == 2 for n in pairs.values()) >= 0.9 * len(pairs)
+    many = np.bincount(list(EpochSampler(3, num_samples=3000, weights=np.array([1.0, 2.0, 3.0]))))
+    np.testing.assert_allclose(many / 3000, [1 / 6, 2 / 6, 3 / 6], atol=1e-3)
 
     back = pickle.loads(pickle.dumps(EpochIndex(7, 3)))  # as it travels to a loader worker
     assert back == 7 and back.epoch == 3

@@ -109,8 +109,12 @@ class EpochSampler(Sampler[int]):
     """Training order as a function of (seed, epoch) only, so a resumed run draws what an
     uninterrupted one would have drawn.
 
-    `weights (N,)` given: `num_samples` draws with replacement (mixtures, class balance);
-    otherwise a permutation of the N indices per pass, repeated up to `num_samples`. With
+    `weights (N,)` given (mixtures, class balance): each index appears about `num_samples *
+    weight` times, by randomised rounding (`balanced_counts`), in a shuffled order: a draw
+    without replacement in spirit, so a clip whose expected count is 0.75 appears once or not
+    at all, never twice while others wait; with `groups`, a group's clips share the rounding
+    draw, so matched twins come in together. Otherwise a permutation of the N indices per
+    pass, repeated up to `num_samples`. With
     `groups (N,)` (an id per item), the draws are then reordered so that the clips of a group
     come one after another, groups in the order they were first drawn: matched twins land in
     the same batch, where the pairwise loss compares them. Lightning
@@ -150,7 +154,9 @@ class EpochSampler(Sampler[int]):
         g = self.generator
         g.manual_seed(derive_seed(self.seed, SAMPLER_STREAM, epoch))
         if self.weights is not None:
-            order = torch.multinomial(self.weights, self.num_samples, True, generator=g)
+            counts = balanced_counts(self.weights, self.num_samples, g, self.groups)
+            order = torch.repeat_interleave(torch.arange(self.num_items), counts)
+            order = order[torch.randperm(len(order), generator=g)]
         else:
             passes = -(-self.num_samples // self.num_items)
             order = torch.cat([torch.randperm(self.num_items, generator=g) for _ in range(passes)])
@@ -158,6 +164,57 @@ class EpochSampler(Sampler[int]):
         if self.groups is not None:
             order = group_adjacent(order, self.groups)
         return iter([EpochIndex(i, epoch) for i in order])
+
+
+def balanced_counts(
+    weights: torch.Tensor,
+    num_samples: int,
+    generator: torch.Generator,
+    groups: Sequence[int] | None = None,
+) -> torch.Tensor:
+    """int64 `(N,)` draws per item summing to `num_samples`: `floor(num_samples * w)` plus one
+    more with probability equal to the remainder (one uniform per group when `groups` is
+    given), then trimmed or topped up by weight to the exact total. Each count's expectation
+    is `num_samples * w`, with the least spread a draw can have."""
+    expected = weights.double() / weights.double().sum() * num_samples
+    base = torch.floor(expected)
+    u = torch.rand(len(weights), generator=generator, dtype=torch.double)
+    if groups is not None:
+        ids = torch.as_tensor(list(groups), dtype=torch.long)
+        _, inverse = torch.unique(ids, return_inverse=True)
+        u = torch.rand(int(inverse.max()) + 1, generator=generator, dtype=torch.double)[inverse]
+    counts = (base + (u < expected - base).double()).long()
+    if groups is not None:
+        _whole_groups_to_total(counts, inverse, num_samples, generator)
+    extra = int(counts.sum()) - num_samples
+    if extra > 0:  # drop draws from items chosen by weight among those drawn
+        drop = torch.multinomial(counts.double(), extra, False, generator=generator)
+        counts[drop] -= 1
+    elif extra < 0:
+        add = torch.multinomial(weights.double(), -extra, True, generator=generator)
+        counts += torch.bincount(add, minlength=len(weights))
+    return counts
+
+
+def _whole_groups_to_total(
+    counts: torch.Tensor, group_of: torch.Tensor, total: int, generator: torch.Generator
+) -> None:
+    """Move `counts` towards `total` a whole group at a time (one draw off each member of a
+    drawn group, or one draw onto each member of a group left out), so twins stay together;
+    stops before overshooting (the caller settles the last few draws one by one)."""
+    order = torch.randperm(int(group_of.max()) + 1, generator=generator).tolist()
+    members = [[] for _ in order]
+    for item, g in enumerate(group_of.tolist()):
+        members[g].append(item)
+    for g in order:
+        gap = int(counts.sum()) - total
+        idx = members[g]
+        if gap > 0 and len(idx) <= gap and bool((counts[idx] > 0).all()):
+            counts[idx] -= 1
+        elif gap < 0 and len(idx) <= -gap and bool((counts[idx] == 0).all()):
+            counts[idx] += 1
+        elif gap == 0:
+            return
 
 
 def group_adjacent(order: list[int], groups: Sequence[int]) -> list[int]:
