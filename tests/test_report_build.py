@@ -259,10 +259,11 @@ def test_report_renders_tables_and_plots_in_chromium(report, tmp_path):
     from judge.report.browser import screenshot
 
     result, _, _ = report
-    png = screenshot(result["html"], tmp_path / "report.png", width=1280, height=3200)
+    png = screenshot(result["html"], tmp_path / "report.png", width=1280, height=4800)
     img = np.asarray(Image.open(png).convert("RGB"))
-    assert img.shape == (3200, 1280, 3)
-    # Table headers: bands of HEADER_BG at least a few columns wide (summary and label table).
+    assert img.shape == (4800, 1280, 3)
+    # Table headers: bands of HEADER_BG at least a few columns wide (summary, label and
+    # per-source tables; the plots come after them, hence the tall page).
     header_rows = np.flatnonzero(near(img, HEADER_BG, 2).sum(axis=1) >= 200)
     assert len(header_rows) >= 15, len(header_rows)
     bands = np.split(header_rows, np.flatnonzero(np.diff(header_rows) > 1) + 1)
