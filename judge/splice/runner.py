@@ -11,7 +11,6 @@ Layout of `out`:
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import time
 from collections import Counter
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import write_manifest
+from judge.parallel import imap_jobs
 from judge.splice.config import SpliceConfig, SpliceError
 from judge.splice.plan import Window, collect_videos, plan_windows, probe
 from judge.splice.window import process, rows_path
@@ -80,7 +80,7 @@ def splice(
     start = time.perf_counter()
     stages: Counter = Counter()
     jobs = [(w, cfg, seed, str(out), source) for w in todo]
-    for done, result in enumerate(_run(jobs, num_workers), 1):
+    for done, result in enumerate(imap_jobs(_job, jobs, num_workers, maxtasksperchild=500), 1):
         stages.update(result["seconds"])
         if result["error"]:
             summary.errors[result["wid"]] = result["error"]
@@ -141,17 +141,6 @@ def splice_videos(
 def _job(job) -> dict:
     window, cfg, seed, out, source = job
     return process(window, cfg, seed, Path(out), source)
-
-
-def _run(jobs: list, num_workers: int):
-    if num_workers == 0 or len(jobs) <= 1:
-        for job in jobs:
-            yield _job(job)
-        return
-    # spawn: workers must not inherit decoder threads or a parent's torch state.
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(min(num_workers, len(jobs)), maxtasksperchild=500) as pool:
-        yield from pool.imap_unordered(_job, jobs)
 
 
 def _claim(out: Path, cfg: SpliceConfig, seed: int, source: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-import multiprocessing as mp
 import shutil
 import time
 import traceback
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from judge.io.manifest import write_manifest
+from judge.parallel import imap_jobs
 from judge.synth.config import ConfigError, SynthConfig
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ def generate(
         )
     start = time.time()
     jobs = [(cfg, str(out), seed, i) for i in todo]
-    for done, (index, n_clips, failed, error) in enumerate(_run(jobs, num_workers), 1):
+    for done, (index, n_clips, failed, error) in enumerate(
+        imap_jobs(_render_job, jobs, num_workers), 1
+    ):
         summary.skipped_twins.update(failed)
         if error:
             summary.errors[index] = error
@@ -109,17 +111,6 @@ def _check_injectors(cfg: SynthConfig) -> None:
                 f"synth.artifacts.injectors.{kind}: cannot build {target!r} ({e}). Is its package "
                 "importable here and in worker processes (installed, or on PYTHONPATH)?"
             ) from None
-
-
-def _run(jobs: list, num_workers: int):
-    if num_workers == 0 or len(jobs) <= 1:
-        for job in jobs:
-            yield _render_job(job)
-        return
-    # spawn, not fork: each worker must own a fresh GL context and MuJoCo state.
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(num_workers, maxtasksperchild=200) as pool:
-        yield from pool.imap_unordered(_render_job, jobs)
 
 
 def _render_job(job) -> tuple[int, int, list[str], str | None]:
