@@ -271,3 +271,24 @@ def test_label_matches_a_flood_fill(density):
     assert n == len(want) and labels.max() == n and not labels[~mask].any()
     got = {frozenset(zip(*np.nonzero(labels == i), strict=True)) for i in range(1, n + 1)}
     assert got == set(want)
+
+
+def test_a_shadow_is_not_foreground_but_an_object_of_another_colour_is():
+    from judge.splice.plate import foreground, shadow_mask
+
+    plate = np.full((40, 40, 3), (150, 140, 120), np.uint8)
+    frame = plate.copy()
+    frame[5:15, 5:15] = (plate[0, 0] * 0.6).astype(np.uint8)  # the plate in shadow
+    frame[20:30, 20:30] = (40, 90, 200)  # a blue object
+    frames = frame[None]
+    shadow = shadow_mask(frames, plate)[0]
+    assert shadow[5:15, 5:15].all() and not shadow[20:30, 20:30].any()
+    fg = foreground(frames, plate, 30)[0]
+    assert not fg[6:14, 6:14].any() and fg[21:29, 21:29].all()
+    kept = foreground(frames, plate, 30, drop_shadows=False)[0]
+    assert kept[6:14, 6:14].all()  # the switch turns the rule off
+
+
+def test_drop_shadows_must_be_a_bool():
+    with pytest.raises(SpliceError, match="drop_shadows"):
+        SpliceConfig(drop_shadows="yes")

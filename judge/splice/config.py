@@ -47,6 +47,7 @@ class SpliceConfig:
     # Foreground: max-channel difference to the plate above `fg_threshold` (0-255), cleaned by a
     # 3x3 open and close; regions are 4-connected components covering this share of the frame.
     fg_threshold: int = 30
+    drop_shadows: bool = True  # shadow pixels (darker plate, same hue) are not foreground
     min_region: float = 0.003
     max_region: float = 0.25
     # Camera motion: phase-correlation shift (pixels at the written size) between the window's
@@ -86,6 +87,8 @@ class SpliceConfig:
             raise SpliceError(f"{p}backend must be one of {list(BACKENDS)}, got {self.backend!r}")
         if not _int(self.onset_margin) or self.onset_margin < 1:
             raise SpliceError(f"{p}onset_margin must be an integer >= 1, got {self.onset_margin!r}")
+        if not isinstance(self.drop_shadows, bool):
+            raise SpliceError(f"{p}drop_shadows must be true or false, got {self.drop_shadows!r}")
         if not _int(self.fg_threshold) or not 1 <= self.fg_threshold <= 254:
             raise SpliceError(f"{p}fg_threshold must be in [1, 254], got {self.fg_threshold!r}")
         for name in ("plate_seconds", "camera_shift_px", "min_diff", "teleport_min_frac"):

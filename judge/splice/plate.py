@@ -27,10 +27,37 @@ def make_plate(frames: np.ndarray) -> np.ndarray:
     return ((lower + part[n // 2] + 1) // 2).astype(np.uint8)
 
 
-def foreground(frames: np.ndarray, plate: np.ndarray, threshold: int) -> np.ndarray:
-    """Bool `(N, H, W)`: max-channel |frame - plate| > threshold, opened and closed (3x3)."""
+# A shadow darkens the plate without changing its hue: brightness ratio frame / plate in this
+# range, and chromaticity (each channel's share of the sum) within SHADOW_CHROMA of the plate's.
+SHADOW_RATIO = (0.3, 0.92)
+SHADOW_CHROMA = 0.04
+
+
+def shadow_mask(frames: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """Bool `(N, H, W)`: pixels that look like the plate in shadow (uint8 `(N, H, W, 3)` in).
+
+    The ratio-and-chromaticity rule of shadow-aware background subtraction (as in MOG2's
+    shadow detection): without it a moving hand's shadow became a "region", and an `appear`
+    twin pasted a faint grey smudge that no one would call an object appearing.
+    """
+    f = frames.astype(np.float32) + 1.0
+    b = plate.astype(np.float32) + 1.0
+    fs, bs = f.sum(-1), b.sum(-1)
+    ratio = fs / bs
+    chroma = np.abs(f / fs[..., None] - b / bs[..., None]).max(-1)
+    return (ratio >= SHADOW_RATIO[0]) & (ratio <= SHADOW_RATIO[1]) & (chroma <= SHADOW_CHROMA)
+
+
+def foreground(
+    frames: np.ndarray, plate: np.ndarray, threshold: int, drop_shadows: bool = True
+) -> np.ndarray:
+    """Bool `(N, H, W)`: max-channel |frame - plate| > threshold, less shadows, opened and
+    closed (3x3)."""
     diff = np.abs(frames.astype(np.int16) - plate.astype(np.int16)).max(axis=-1)
-    return open_close(diff > threshold, 1)
+    fg = diff > threshold
+    if drop_shadows:
+        fg &= ~shadow_mask(frames, plate)
+    return open_close(fg, 1)
 
 
 @dataclass
@@ -42,8 +69,10 @@ class Layers:
     _labels: dict = field(default_factory=dict)
 
     @classmethod
-    def of(cls, frames: np.ndarray, plate: np.ndarray, threshold: int) -> Layers:
-        return cls(foreground(frames, plate, threshold))
+    def of(
+        cls, frames: np.ndarray, plate: np.ndarray, threshold: int, drop_shadows: bool = True
+    ) -> Layers:
+        return cls(foreground(frames, plate, threshold, drop_shadows))
 
     def labels(self, t: int) -> np.ndarray:
         """int32 `(H, W)` component labels of frame `t` (0 = background)."""

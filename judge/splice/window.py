@@ -86,7 +86,7 @@ def process(window: Window, cfg: SpliceConfig, seed: int, out: Path, source: str
         twins, failed, moving, why = [], {}, False, ""
         if cfg.twins:
             plate = make_plate(context)
-            layers = Layers.of(clean, plate, cfg.fg_threshold)
+            layers = Layers.of(clean, plate, cfg.fg_threshold, cfg.drop_shadows)
             moving, why = camera_moves(
                 clean, layers.share(), cfg.camera_shift_px, cfg.max_foreground
             )
@@ -94,7 +94,7 @@ def process(window: Window, cfg: SpliceConfig, seed: int, out: Path, source: str
             times["analyse"] = t2 - t1
             if not moving:
                 other_layers = (
-                    Layers.of(others, plate, cfg.fg_threshold)
+                    Layers.of(others, plate, cfg.fg_threshold, cfg.drop_shadows)
                     if "appear" in cfg.kinds and len(others)
                     else None
                 )
