@@ -9,14 +9,13 @@ import pytest
 from PIL import Image
 
 import judge.report.plots as plots
-from judge.report.curves import auroc, average_precision, pr_curve, roc_curve
+from judge.metrics import auroc, average_precision, ece, pr_curve, roc_curve
 from judge.report.plots import (
     plot_onset_errors,
     plot_reliability,
     plot_roc_pr,
     plot_score_distributions,
 )
-from judge.scoring.calibration import ece
 
 
 def assert_png(path, min_w: int = 300, min_h: int = 200) -> None:

@@ -244,3 +244,26 @@ def test_judge_eval_logs_the_per_source_table_last(monkeypatch, caplog, tmp_path
     assert lines[-len(table) :] == table
     assert table[0] == "Per source: judge"
     assert "| clips | 4 | 3 | 2 | 2 |" in table
+
+
+def test_held_out_family_rows_are_a_source_of_their_own_after_synthetic():
+    rows = [
+        row(SYNTH, CLEAN, "a"),
+        row(SYNTH, TELEPORT, "a"),
+        {**row(SYNTH, CLEAN, "b"), "holdout": True},
+        {**row(SYNTH, TELEPORT, "b"), "holdout": True},
+        row(REAL, CLEAN),
+    ]
+    records = [
+        rec(0.9, 0.1, 0.1),
+        rec(0.2, 0.8, 0.1),
+        rec(0.6, 0.5, 0.1),  # held-out pair ranked wrong: 0.5 > 0.3
+        rec(0.7, 0.3, 0.1),
+        rec(0.9, 0.1, 0.1),
+    ]
+    truth = Truth.from_rows(rows, LABELS)
+    per = source_metrics(truth, Predictions.from_records(records, LABELS, THRESHOLDS))
+    assert list(per) == ["synthetic", "held-out", "real"]
+    assert per["synthetic"]["pair_acc"] == 1.0
+    assert per["held-out"]["pair_acc"] == 0.0
+    assert truth.sources[2] == "held-out/synthetic/mujoco"

@@ -5,18 +5,17 @@ import math
 import numpy as np
 import pytest
 
+from judge.io.pathkey import path_key
+from judge.metrics import ece, sigmoid
 from judge.scoring.calibration import (
     calibrate,
     choose_threshold,
-    ece,
     fit_label,
     fit_temperature,
     nll,
     pooled,
-    sigmoid,
 )
 from judge.scoring.calibration_data import collect, plausible_target
-from judge.scoring.grouping import normalise_path
 
 
 def overconfident(n=4000, scale=4.0, seed=0):
@@ -117,8 +116,8 @@ def test_collect_joins_records_to_rows_and_masks_unknown_labels(tmp_path):
         return {"path": str(tmp_path / name), "status": status, "error": "x", "logits": logits}
 
     rows = {
-        normalise_path(str(tmp_path / "a.mp4")): {"labels": {"teleport": 1, "vanish": 0}},
-        normalise_path(str(tmp_path / "b.mp4")): {"labels": {"plausible": 1}},
+        path_key(str(tmp_path / "a.mp4")): {"labels": {"teleport": 1, "vanish": 0}},
+        path_key(str(tmp_path / "b.mp4")): {"labels": {"plausible": 1}},
     }
     records = [
         rec("a.mp4", teleport=2.0, vanish=-1.0, plausible=-3.0),

@@ -7,7 +7,7 @@ import pytest
 from scoring_fixtures import make_checkpoint
 
 from judge.io.manifest import write_manifest
-from judge.scoring.calibration import sigmoid
+from judge.metrics import sigmoid
 from judge.scoring.cli_calibrate import main
 from judge.scoring.export import export_judge
 

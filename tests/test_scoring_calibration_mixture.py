@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from judge.io.manifest import write_manifest
+from judge.io.pathkey import path_key
+from judge.metrics import sigmoid
 from judge.report.clip_metrics import Truth
 from judge.scoring import cli_calibrate
-from judge.scoring.calibration import sigmoid
 from judge.scoring.calibration_data import collect
-from judge.scoring.grouping import normalise_path
 from judge.targets_rule import plausible_target, row_plausible_target
 
 LABELS = ["teleport", "vanish"]
@@ -54,7 +54,7 @@ def test_calibration_and_evaluation_read_the_same_plausible_targets(tmp_path):
     truth = Truth.from_rows(rows, LABELS)
     expected = [-1 if e is None else e for *_, e in RULE_ROWS]
     assert truth.plausible.tolist() == expected
-    by_path = {normalise_path(str(tmp_path / r["path"])): r for r in rows}
+    by_path = {path_key(str(tmp_path / r["path"])): r for r in rows}
     records = [
         {"path": str(tmp_path / r["path"]), "status": "ok", "logits": {"plausible": float(i)}}
         for i, r in enumerate(rows)
@@ -193,5 +193,5 @@ def test_several_manifests_are_scored_as_their_clips_once(data, monkeypatch):
     assert cli_calibrate.main(argv) == 0
     expected = [str(tmp / "synth" / r["path"]) for r in synth[:4]]
     expected += [str(tmp / "real" / r["path"]) for r in real[:3]]
-    assert seen["inputs"] == [normalise_path(p) for p in expected]
+    assert seen["inputs"] == expected  # scored as the manifests name them
     assert json.loads((tmp / "cal.json").read_text())["calibration"]["n"] == 7

@@ -14,19 +14,18 @@ from scoring_fixtures import make_checkpoint, make_clip, moving_square
 from torch import nn
 
 from judge.io.writer import write_video
-from judge.scoring.aggregate import (
-    N_REF,
-    OPTIONAL_KEYS,
-    RECORD_KEYS,
-    VideoScore,
-    error_record,
-    length_correction,
-    sigmoid,
-)
-from judge.scoring.cli_common import _read_csv
+from judge.metrics import sigmoid
+from judge.scoring.aggregate import N_REF, VideoScore, error_record, length_correction
 from judge.scoring.domain import clip_distance, fit_domain, window_distances
 from judge.scoring.judge import Judge
-from judge.scoring.output import CSV_BASE, ScoreWriter, csv_columns
+from judge.scoring.output import ScoreWriter
+from judge.scoring.record import (
+    CSV_BASE,
+    OPTIONAL_KEYS,
+    RECORD_KEYS,
+    csv_columns,
+    read_csv_records,
+)
 from judge.scoring.stream import ReadOptions, WindowStream
 from judge.scoring.windows import build_windows
 
@@ -245,7 +244,7 @@ def test_csv_cells_of_the_new_fields_and_reading_them_back():
     assert [r["cuts"] for r in rows] == ["20 31", "", ""]
     assert [r["out_of_domain"] for r in rows] == ["true", "false", ""]
     assert rows[0]["ood_distance"] == "2.5" and rows[2]["ood_distance"] == ""
-    back = {r["path"]: r for r in _read_csv(buf.getvalue())}
+    back = {r["path"]: r for r in read_csv_records(buf.getvalue())}
     assert back["ok.mp4"]["out_of_domain"] is True and back["ok.mp4"]["ood_distance"] == 2.5
     assert back["bad.mp4"]["flagged"] is True and back["bad.mp4"]["out_of_domain"] is False
     assert back["err.mp4"]["out_of_domain"] is None and back["err.mp4"]["flagged"] is None

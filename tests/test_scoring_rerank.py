@@ -4,12 +4,12 @@ import os
 
 import pytest
 
+from judge.io.pathkey import path_key
 from judge.scoring.grouping import (
     GroupingError,
     column_groups,
     compile_pattern,
     folder_groups,
-    normalise_path,
     pattern_groups,
 )
 from judge.scoring.link_best import link_best, link_names, sanitise
@@ -86,9 +86,9 @@ def test_vary_must_be_a_field():
 
 def test_column_groups_and_missing_rows(tmp_path):
     a, b, c = (str(tmp_path / n) for n in ("a.mp4", "b.mp4", "c.mp4"))
-    rows = {normalise_path(a): {"prompt": "cat"}, normalise_path(b): {"prompt": 7}}
+    rows = {path_key(a): {"prompt": "cat"}, path_key(b): {"prompt": 7}}
     assert column_groups([a, b], rows, "prompt") == ["cat", "7"]
-    rows[normalise_path(c)] = {"other": 1}
+    rows[path_key(c)] = {"other": 1}
     with pytest.raises(GroupingError) as e:
         column_groups([a, c, str(tmp_path / "d.mp4")], rows, "prompt")
     assert "in no manifest" in str(e.value) and "d.mp4" in str(e.value)

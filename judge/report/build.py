@@ -13,15 +13,14 @@ and ``metrics.md`` (judge and baseline side by side, overall and per source fami
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
+from judge.metrics import N_BINS
 from judge.report import plots
 from judge.report.baseline import score_manifest
 from judge.report.clip_metrics import (
@@ -36,7 +35,7 @@ from judge.report.reranking import best_of_n
 from judge.report.scoring import BASELINE, JUDGE, baseline_predictions, judge_records
 from judge.report.sheets_select import group_sheets, worst_sheets
 from judge.report.tables import write_metrics
-from judge.scoring.calibration import N_BINS
+from judge.scoring.record import write_scores
 
 
 def evaluate_manifest(
@@ -94,7 +93,7 @@ def evaluate_manifest(
     )
     _log_failures(records, files, log)
     scores_path = out / "scores.jsonl"
-    atomic_write_text(scores_path, "".join(json.dumps(r) + "\n" for r in records if r))
+    write_scores(scores_path, [r for r in records if r])
     systems = {JUDGE: Predictions.from_records(records, labels, judge.thresholds)}
     if baseline:
         log(f"scoring {len(rows)} clips with the {BASELINE}")

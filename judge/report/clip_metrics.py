@@ -23,7 +23,8 @@ not from training windows:
 
 ``source_metrics`` gives the same figures per source family (``synthetic``, ``spliced``,
 ``real``, ...: the part of a row's ``source`` before the first ``/``), from ``compute_metrics``
-on each family's clips.
+on each family's clips. Synthetic rows of a randomisation family held out of training
+(``"holdout": true``, docs/formats.md) form the family ``held-out`` of their own.
 """
 
 from __future__ import annotations
@@ -34,20 +35,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from judge.labels import PLAUSIBLE
-from judge.report.curves import auroc as _auroc
-from judge.report.curves import average_precision
-from judge.scoring.calibration import ece
+from judge.metrics import auroc as _auroc
+from judge.metrics import average_precision, ece
 from judge.targets_rule import row_plausible_target
 
 UNTAGGED = "untagged"
 UNKNOWN_SOURCE = "unknown"  # the family of rows without a ``source``
+HELD_OUT = "held-out"  # the family of rows whose randomisation family training never saw
 # Families in this order first, then any other in name order, then ``unknown``.
-SOURCE_ORDER = ("synthetic", "spliced", "real")
+SOURCE_ORDER = ("synthetic", HELD_OUT, "spliced", "real")
 
 
 def source_family(source: str | None) -> str:
     """``"spliced/ssv2"`` -> ``"spliced"``; None or empty -> ``"unknown"``."""
     return (source or "").split("/", 1)[0] or UNKNOWN_SOURCE
+
+
+def row_source(row: dict) -> str | None:
+    """A row's ``source``, under ``held-out/`` when its scene's family was held out of train."""
+    source = row.get("source")
+    return f"{HELD_OUT}/{source or UNKNOWN_SOURCE}" if row.get("holdout") else source
 
 
 def _family_key(family: str) -> tuple[int, int, str]:
@@ -138,7 +145,7 @@ class Truth:
             onset_label=onset_label,
             tags=[list(r.get("tags") or []) for r in rows],
             groups=[r.get("group") for r in rows],
-            sources=[r.get("source") for r in rows],
+            sources=[row_source(r) for r in rows],
         )
 
 
@@ -235,8 +242,7 @@ class Predictions:
 
 
 def _auroc_ap(score: np.ndarray, target: np.ndarray) -> tuple[float, float]:
-    if len(target) == 0 or target.min() == target.max():
-        return math.nan, math.nan
+    """(AUROC, AP) of ``score`` (M,) for 0/1 ``target`` (M,); both NaN with one class only."""
     return _auroc(target, score), average_precision(target, score)
 
 

@@ -3,7 +3,7 @@
 Figures are built with ``matplotlib.figure.Figure`` and rendered by the Agg canvas, never through
 pyplot, so nothing here touches global figure state or needs a display. Each plot function writes
 one PNG atomically (parent folders created) and returns its ``Path``. sklearn is not a
-dependency: the curves come from ``curves.py`` and the ECE from ``judge.scoring.calibration``.
+dependency: the curves, the ECE and its bins come from ``judge.metrics``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from judge.io.atomic import atomic_write_bytes
-from judge.report.curves import auroc, average_precision, pr_curve, roc_curve
-from judge.scoring.calibration import ece as calibration_error
+from judge.metrics import auroc, average_precision, pr_curve, reliability_bins, roc_curve
+from judge.metrics import ece as calibration_error
 
 DPI = 120
 MAX_COLS = 4
@@ -32,24 +32,6 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = DPI) -> Path:
     finally:
         fig.clear()  # drop artists (and any big images) now rather than at garbage collection
     return atomic_write_bytes(path, buf.getvalue())
-
-
-def _bin_stats(y: np.ndarray, p: np.ndarray, bins: int):
-    """Per equal-width bin of [0, 1]: counts, observed positive rate, mean probability (bins,)."""
-    y, p = np.asarray(y, dtype=np.float64).ravel(), np.asarray(p, dtype=np.float64).ravel()
-    if y.shape != p.shape:
-        raise ValueError(f"y and p differ in length: {y.shape[0]} vs {p.shape[0]}")
-    if not np.isfinite(p).all():
-        raise ValueError("probabilities must be finite")
-    if bins < 1:
-        raise ValueError(f"bins must be >= 1, got {bins}")
-    # p == 1 belongs in the last bin, not in an extra one past it.
-    idx = np.clip((np.clip(p, 0.0, 1.0) * bins).astype(int), 0, bins - 1)
-    n = np.bincount(idx, minlength=bins).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        acc = np.bincount(idx, weights=y, minlength=bins) / n
-        conf = np.bincount(idx, weights=p, minlength=bins) / n
-    return n, acc, conf
 
 
 def _grid(count: int, width: float, height: float) -> tuple[Figure, list]:
@@ -128,7 +110,7 @@ def plot_reliability(
     Top: observed positive rate per equal-width bin (bars) and mean predicted probability vs
     observed rate (points) with the diagonal; bottom: clips per bin. The title carries the ECE.
     """
-    n, acc, conf = _bin_stats(y, p, bins)
+    n, acc, conf = reliability_bins(y, p, bins)
     ece = calibration_error(np.asarray(p, np.float64).ravel(), np.asarray(y).ravel(), bins)
     edges = np.linspace(0.0, 1.0, bins + 1)
     centres, width = (edges[:-1] + edges[1:]) / 2, 1.0 / bins

@@ -13,15 +13,12 @@ import os
 import numpy as np
 
 from judge.io.manifest import resolve_path
+from judge.io.pathkey import path_key
 from judge.report.clip_metrics import Predictions
 
 # Column names of the two systems in metrics.json, the tables and the W&B keys.
 JUDGE = "judge"
 BASELINE = "frame-difference baseline"
-
-
-def _key(path: str | os.PathLike[str]) -> str:
-    return os.path.normcase(os.path.realpath(path))
 
 
 def judge_records(
@@ -37,13 +34,14 @@ def judge_records(
 
     Returns:
         one score record per row, in row order (error records for unreadable clips); the
-        record's ``path`` is the resolved file path. ``progress(done, total)`` is called after
-        each clip when given.
+        record's ``path`` is the resolved file path, matched to rows by ``path_key`` (symlinks
+        resolved, as calibration matches). ``progress(done, total)`` is called after each clip
+        when given.
     """
     paths = [str(resolve_path(manifest, r["path"])) for r in rows]
     index: dict[str, list[int]] = {}
     for i, p in enumerate(paths):
-        index.setdefault(_key(p), []).append(i)
+        index.setdefault(path_key(p), []).append(i)
     out: list[dict | None] = [None] * len(rows)
     records = judge.score(
         list(dict.fromkeys(paths)),
@@ -53,7 +51,7 @@ def judge_records(
     )
     done = 0
     for rec in records:
-        for i in index.get(_key(rec["path"]), []):
+        for i in index.get(path_key(rec["path"]), []):
             out[i] = rec
             done += 1
         if progress is not None:

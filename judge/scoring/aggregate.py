@@ -26,7 +26,8 @@ temperature: calibration fits its temperatures on them. The raw max/min are
 `logit + correction` (labels) and `logit - correction` (plausible), the correction following
 from the record's `windows`.
 
-The record (`RECORD_KEYS`, in this order; `frame_scores` is added when asked for):
+The record (`record.RECORD_KEYS`, in this order, built by `record.make_record`; `frame_scores`
+is added when asked for):
     path str; status "ok" | "error"; error str | None; plausibility float | None;
     scores {label: float}; onsets {label: seconds | None}; windows int; model str;
     decoder {"name", "version"}; logits {label: float, "plausible": float}; num_frames int | None;
@@ -49,15 +50,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from judge.metrics import sigmoid
 from judge.scoring import domain as ood
 from judge.scoring.cuts import shots_of
+from judge.scoring.record import make_record
 
-RECORD_KEYS = (
-    "path", "status", "error", "plausibility", "scores", "onsets", "windows", "model", "decoder",
-    "logits", "num_frames", "fps", "onset_frames", "flagged", "shots", "cuts", "ood_distance",
-    "out_of_domain",
-)  # fmt: skip
-OPTIONAL_KEYS = ("frame_scores",)
 PLAUSIBLE = "plausible"
 # Windows of a training-length clip: 24 frames in windows of T = 16 with hop 8 give 2. Clips of
 # up to this many windows are aggregated as the plain max/min (module docstring).
@@ -67,14 +64,6 @@ N_REF = 2
 def length_correction(windows: int) -> float:
     """`log(max(1, windows / N_REF))`: the bar a clip's window evidence must clear."""
     return math.log(max(1.0, windows / N_REF))
-
-
-def sigmoid(x: float) -> float:
-    # Split by sign so neither branch overflows for large |x|.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
 
 
 class VideoScore:
@@ -139,6 +128,9 @@ class VideoScore:
         self.plausible_logit = min(self.plausible_logit, float(plausible.min()))
         if self.curve is not None:
             inside = (src >= 0) & (src < len(self.curve))
+            # Not metrics.sigmoid on purpose: the curve is computed in the model's float32, and
+            # frame_scores hold exactly these values (a float64 sigmoid would move some of them
+            # in the 5th decimal they are rounded to).
             prob = 1.0 / (1.0 + np.exp(-np.clip(frames[inside], -50.0, 50.0)))
             np.maximum.at(self.curve, src[inside].astype(np.int64), prob)
         if distances is not None:
@@ -175,28 +167,26 @@ class VideoScore:
         if domain is not None and measured and measured == self.seen:
             distance = ood.clip_distance(np.concatenate(self.distances))
             out = ood.is_out_of_domain(distance, domain)
-        record = {
-            "path": self.path,
-            "status": "ok",
-            "error": None,
-            "plausibility": plausibility,
-            "scores": scores,
-            "onsets": onsets,
-            "windows": self.seen,
-            "model": model,
-            "decoder": self.decoder,
-            "logits": logits,
-            "num_frames": self.num_frames,
-            "fps": self.fps,
-            "onset_frames": {
-                name: int(f) for name, f in zip(labels, self.onset_frame, strict=True)
-            },
-            "flagged": bool(flagged),
-            "shots": shots_of(self.cuts, self.num_frames),
-            "cuts": list(self.cuts),
-            "ood_distance": distance,
-            "out_of_domain": out,
-        }
+        record = make_record(
+            path=self.path,
+            status="ok",
+            error=None,
+            plausibility=plausibility,
+            scores=scores,
+            onsets=onsets,
+            windows=self.seen,
+            model=model,
+            decoder=self.decoder,
+            logits=logits,
+            num_frames=self.num_frames,
+            fps=self.fps,
+            onset_frames={name: int(f) for name, f in zip(labels, self.onset_frame, strict=True)},
+            flagged=bool(flagged),
+            shots=shots_of(self.cuts, self.num_frames),
+            cuts=list(self.cuts),
+            ood_distance=distance,
+            out_of_domain=out,
+        )
         if self.curve is not None:
             # A frame no window reached (e.g. skipped by fps resampling) takes its left
             # neighbour's value, so the curve is defined at every source frame.
@@ -210,23 +200,23 @@ class VideoScore:
 
 def error_record(path: str, error: str, model: str, decoder: dict | None = None) -> dict:
     """The record of a video that could not be scored: `status: "error"` and the reason."""
-    return {
-        "path": path,
-        "status": "error",
-        "error": error,
-        "plausibility": None,
-        "scores": {},
-        "onsets": {},
-        "windows": 0,
-        "model": model,
-        "decoder": decoder or {},
-        "logits": {},
-        "num_frames": None,
-        "fps": None,
-        "onset_frames": {},
-        "flagged": None,
-        "shots": None,
-        "cuts": None,
-        "ood_distance": None,
-        "out_of_domain": None,
-    }
+    return make_record(
+        path=path,
+        status="error",
+        error=error,
+        plausibility=None,
+        scores={},
+        onsets={},
+        windows=0,
+        model=model,
+        decoder=decoder or {},
+        logits={},
+        num_frames=None,
+        fps=None,
+        onset_frames={},
+        flagged=None,
+        shots=None,
+        cuts=None,
+        ood_distance=None,
+        out_of_domain=None,
+    )

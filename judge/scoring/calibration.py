@@ -4,7 +4,8 @@ For each label (and ``plausible``), a temperature T minimises the mean negative 
 of ``sigmoid(logit / T)`` on the clips where that label is known. The NLL is convex in ``1/T``,
 hence unimodal in ``log T``, so a golden-section search over ``log T`` finds the minimum: no
 scipy, no random start, the same T on every machine. Thresholds are then chosen on the
-calibrated probabilities for a target precision or recall.
+calibrated probabilities for a target precision or recall. Sigmoid, ECE and the operating
+points come from ``judge.metrics``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_BINS = 15
+from judge.metrics import ece, operating_points, sigmoid
+
 T_RANGE = (0.01, 100.0)
 _GOLDEN = (math.sqrt(5) - 1) / 2
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))  # 1 / (1 + e^-x) without overflow
 
 
 def nll(logits: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> float:
@@ -28,18 +26,6 @@ def nll(logits: np.ndarray, targets: np.ndarray, temperature: float = 1.0) -> fl
     x = np.asarray(logits, np.float64) / temperature
     y = np.asarray(targets, np.float64)
     return float(np.mean(np.logaddexp(0.0, x) - y * x)) if len(x) else math.nan
-
-
-def ece(probs: np.ndarray, targets: np.ndarray, n_bins: int = N_BINS) -> float:
-    """Expected calibration error: ``sum_b n_b/N |mean p_b - mean y_b|`` over equal-width bins."""
-    p = np.asarray(probs, np.float64)
-    y = np.asarray(targets, np.float64)
-    if not len(p):
-        return math.nan
-    bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)  # p == 1 goes to the top bin
-    count = np.bincount(bins, minlength=n_bins)
-    gap = np.abs(np.bincount(bins, p, n_bins) - np.bincount(bins, y, n_bins))
-    return float(gap.sum() / count.sum())
 
 
 def fit_temperature(
@@ -79,12 +65,8 @@ class Threshold:
 
 def _operating_points(probs: np.ndarray, targets: np.ndarray):
     """Distinct scores high to low, with precision and recall when predicting ``p >= score``."""
-    order = np.argsort(-probs, kind="stable")
-    p, y = probs[order], targets[order]
-    last = np.r_[p[1:] != p[:-1], True]  # the last of each run of equal scores
-    tp = np.cumsum(y)[last]
-    predicted = np.arange(1, len(p) + 1)[last]
-    return p[last], tp / predicted, tp / max(y.sum(), 1)
+    scores, tp, fp = operating_points(targets, probs)
+    return scores, tp / (tp + fp), tp / max(targets.sum(), 1)
 
 
 def choose_threshold(

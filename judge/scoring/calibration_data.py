@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from judge.io.pathkey import path_key
 from judge.labels import PLAUSIBLE
-from judge.scoring.grouping import normalise_path
 from judge.targets_rule import plausible_target, row_plausible_target
 
 __all__ = ["CalibrationData", "collect", "plausible_target"]
@@ -40,11 +40,11 @@ class CalibrationData:
 def collect(
     records: Iterable[Mapping], rows: Mapping[str, dict], labels: Sequence[str]
 ) -> CalibrationData:
-    """Join records to manifest rows (by ``normalise_path``) and gather logits and targets.
+    """Join records to manifest rows (by ``path_key``) and gather logits and targets.
 
     Args:
         records: score records with ``logits`` ``{label: raw logit, "plausible": ...}``.
-        rows: manifest rows by the normalised path of their video.
+        rows: manifest rows by the ``path_key`` of their video.
         labels: the judge's artifact labels (``plausible`` is added).
     """
     names = [*labels, PLAUSIBLE]
@@ -56,7 +56,7 @@ def collect(
         if rec.get("status") != "ok":
             data.errors.append(f"{path}: {rec.get('error')}")
             continue
-        row = rows.get(normalise_path(path))
+        row = rows.get(path_key(path))
         if row is None:
             data.unmatched.append(path)
             continue

@@ -15,26 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
 from judge.cli_errors import UsageError, run_reporting_errors
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
+from judge.io.pathkey import path_key
 from judge.labels import ARTIFACT_LABELS, PLAUSIBLE
 from judge.scoring.calibration import LabelFit, calibrate, pooled
 from judge.scoring.calibration_data import CalibrationData, collect
-from judge.scoring.cli_common import (
-    add_scoring_args,
-    load_judge,
-    read_records,
-    score_with_judge,
-    write_jsonl,
-)
-from judge.scoring.grouping import normalise_path
+from judge.scoring.cli_common import add_scoring_args, load_judge, score_with_judge
+from judge.scoring.judge_json import JUDGE_JSON, read_judge_json, update_judge_json
+from judge.scoring.record import read_scores, write_scores
 
 PROG = "judge-calibrate"
-JUDGE_JSON = "judge.json"  # the exported folder's description (judge.scoring.loading)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +99,7 @@ def _judge_description(path: str) -> dict:
     """Labels and current temperatures without building the model (a folder is plain JSON)."""
     folder = Path(path)
     if (folder / JUDGE_JSON).is_file():
-        return json.loads((folder / JUDGE_JSON).read_text(encoding="utf-8"))
+        return read_judge_json(folder)
     from judge.scoring.loading import read_judge
 
     return read_judge(path)[1]
@@ -122,45 +118,49 @@ def _truth(row: dict) -> tuple:
     return row.get("labels"), row.get("events")
 
 
-def _rows(args: argparse.Namespace, labels: list[str]) -> dict[str, dict]:
-    """Every manifest's rows (of ``--split``) by the normalised path of their video. A clip
-    listed twice with the same labels counts once; with different labels it is an error."""
+def _rows(args: argparse.Namespace, labels: list[str]) -> tuple[dict[str, dict], list[str]]:
+    """Every manifest's rows (of ``--split``) by the ``path_key`` of their video, and each
+    video's file as the manifest names it (absolute; what is scored). A clip listed twice with
+    the same labels counts once; with different labels it is an error."""
     extra = [k for k in labels if k not in ARTIFACT_LABELS]
     out: dict[str, dict] = {}
     where: dict[str, str] = {}
+    videos: list[str] = []
     for manifest in args.manifest:
         for r in read_manifest(manifest, extra_labels=extra):
             if args.split and r.get("split") != args.split:
                 continue
-            key = normalise_path(str(resolve_path(manifest, r["path"])))
+            video = os.path.normpath(resolve_path(manifest, r["path"]))
+            key = path_key(video)
             if key in out and _truth(out[key]) != _truth(r):
                 raise UsageError(
                     f"{r['path']} is labelled differently in {where[key]} and {manifest}"
                 )
-            out.setdefault(key, r)
-            where.setdefault(key, manifest)
+            if key not in out:
+                out[key], where[key] = r, manifest
+                videos.append(video)
     if args.split and not out:
         raise UsageError(f"{_manifests_named(args)}: no rows with split {args.split!r}")
-    return out
+    return out, videos
 
 
 def run(args: argparse.Namespace) -> int:
     if args.scores:
         desc = _judge_description(args.judge) if args.judge else {}
-        records = [rec for path in args.scores for rec in read_records(path)]
+        records = [rec for path in args.scores for rec in read_scores(path)]
         labels = list(desc.get("labels") or _labels_from_records(records))
-        rows = _rows(args, labels)
+        rows, _ = _rows(args, labels)
     else:
         judge = load_judge(args)
         desc = {"labels": judge.labels, "temperatures": judge.temperatures}
         labels = list(judge.labels)
-        rows = _rows(args, labels)
+        rows, videos = _rows(args, labels)
         # A split, or several manifests, are scored as their rows' videos (each clip once);
         # one whole manifest is passed as it is.
         whole = not args.split and len(args.manifest) == 1
-        records = score_with_judge(args, args.manifest if whole else list(rows), judge)
+        records = score_with_judge(args, args.manifest if whole else videos, judge)
         if args.save_scores:
-            write_jsonl(args.save_scores, records)
+            write_scores(args.save_scores, records)
     data = collect(records, rows, labels)
     if not data.samples:
         skipped = f"{len(data.errors)} failed to score, {len(data.unmatched)} unmatched"
@@ -237,16 +237,6 @@ def summarise(
         "labels": per_label,
     }
     return {"temperatures": temperatures, "thresholds": thresholds, "calibration": calibration}
-
-
-def update_judge_json(path: Path, result: dict) -> None:
-    """Merge the fit into an exported ``judge.json``, atomically (other keys untouched)."""
-    content = json.loads(path.read_text(encoding="utf-8"))
-    content["temperatures"] = {**(content.get("temperatures") or {}), **result["temperatures"]}
-    content["thresholds"] = {**(content.get("thresholds") or {}), **result["thresholds"]}
-    content["calibration"] = result["calibration"]
-    text = json.dumps(content, indent=2, sort_keys=True, allow_nan=False) + "\n"
-    atomic_write_text(path, text)
 
 
 def save_calibration(judge: str, out: str | None, result: dict, *, overwrite: bool) -> Path:

@@ -12,21 +12,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from judge.cli_errors import UsageError, run_reporting_errors
+from judge.io.jsonl import read_jsonl, write_jsonl
 from judge.io.manifest import resolve_path
-from judge.scoring.cli_common import (
-    add_scoring_args,
-    read_records,
-    score_with_judge,
-    write_jsonl,
-)
-from judge.scoring.grouping import (
-    column_groups,
-    folder_groups,
-    normalise_path,
-    pattern_groups,
-)
+from judge.io.pathkey import path_key
+from judge.scoring.cli_common import add_scoring_args, score_with_judge
+from judge.scoring.grouping import column_groups, folder_groups, pattern_groups
 from judge.scoring.link_best import link_best
 from judge.scoring.pairs import PAIR_MODES, preference_pairs
+from judge.scoring.record import read_scores, write_scores
 from judge.scoring.rerank import OOD_MODES, Ranking, parse_weights, rerank
 
 PROG = "judge-rerank"
@@ -116,12 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _row_problem(row) -> str | None:
+    ok = isinstance(row, dict) and isinstance(row.get("path"), str)
+    return None if ok else "manifest row has no 'path' string"
+
+
 def manifest_rows(manifests: Sequence[str]) -> dict[str, dict]:
-    """Rows of the manifests by the normalised path of their video (for --group-by column)."""
+    """Rows of the manifests by the ``path_key`` of their video (for --group-by column); a
+    later row for the same video wins. Rows need only a ``path`` (and the column)."""
     rows = {}
     for manifest in manifests:
-        for rec in read_records(manifest):
-            rows[normalise_path(str(resolve_path(manifest, rec["path"])))] = rec
+        for row in read_jsonl(manifest, check=_row_problem):
+            rows[path_key(resolve_path(manifest, row["path"]))] = row
     return rows
 
 
@@ -194,13 +193,13 @@ def run(args: argparse.Namespace) -> int:
     weights = parse_weights(args.weights) if args.weights else None
     keys_of = _group_fn(args)
     if args.scores:
-        records = [rec for path in args.scores for rec in read_records(path)]
+        records = [rec for path in args.scores for rec in read_scores(path)]
     else:
         if args.group_by != "folder":
             _precheck(args, keys_of)
         records = score_with_judge(args, args.inputs)
         if args.save_scores:
-            write_jsonl(args.save_scores, records)
+            write_scores(args.save_scores, records)
     ranking = rerank(
         records,
         group_records(records, keys_of, by_folder=args.group_by == "folder"),

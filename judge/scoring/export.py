@@ -5,16 +5,8 @@
       judge.json          everything else, plain JSON (below)
       model.onnx          with `onnx=True`: the same network for onnxruntime (`onnx_export.py`)
 
-judge.json:
-    format, labels, model (the `build_model` config: backbone, num_labels, width, ...),
-    input {num_frames, stride, fps, size, mean, std} (how windows are read and normalised),
-    temperatures {label: T}, thresholds {label: p} (calibration; 1.0 and 0.5 when absent),
-    domain {mean, std, threshold, quantile, windows} (the validation windows' feature
-    statistics, `judge.scoring.domain`; null for a judge trained without them),
-    decoder {name, version} (the reader training used),
-    provenance {judge_version (that trained), exported_by (this package's version), source
-    (the checkpoint's path), sha256 (of that file), wandb_id, exported_at (UTC ISO time)},
-    and any other keys an exported source carried (e.g. judge-calibrate's "calibration").
+judge.json: its keys and its one reader and writer are `judge_json.py`'s (docs/formats.md,
+"Exported judge").
 
 The folder is written atomically: everything goes to a temporary folder beside `out`, which is
 renamed into place only when complete (and, with `overwrite`, swapped for an existing one).
@@ -22,43 +14,15 @@ renamed into place only when complete (and, with `overwrite`, swapped for an exi
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-import judge
 from judge.io.atomic import _UMASK  # read once at import, before threads start
-from judge.scoring.loading import JUDGE_JSON, WEIGHTS_FILE, build_judge_model, read_judge
-
-
-def judge_json(desc: dict) -> dict:
-    """The `judge.json` content for a loaded description (see module docstring)."""
-    provenance = dict(desc.get("provenance") or {})
-    provenance.setdefault("exported_by", judge.__version__)
-    provenance["exported_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
-        timespec="seconds"
-    )
-    known = ("format", "labels", "model", "input", "temperatures", "thresholds", "decoder")
-    known += ("domain",)
-    # Keys this module does not know (e.g. judge-calibrate's "calibration" report) are kept, so
-    # re-exporting a calibrated folder loses nothing.
-    extra = {k: v for k, v in desc.items() if k not in (*known, "provenance")}
-    return {
-        **extra,
-        "format": desc.get("format", 1),
-        "labels": list(desc["labels"]),
-        "model": dict(desc["model"]),
-        "input": dict(desc["input"]),
-        "temperatures": {k: float(v) for k, v in (desc.get("temperatures") or {}).items()},
-        "thresholds": {k: float(v) for k, v in (desc.get("thresholds") or {}).items()},
-        "decoder": dict(desc.get("decoder") or {}),
-        "domain": dict(desc["domain"]) if desc.get("domain") else None,
-        "provenance": provenance,
-    }
+from judge.scoring.judge_json import JUDGE_JSON, judge_json_content, write_judge_json
+from judge.scoring.loading import WEIGHTS_FILE, build_judge_model, read_judge
 
 
 def export_judge(
@@ -89,7 +53,7 @@ def export_judge(
     desc["temperatures"] = {**(desc.get("temperatures") or {}), **dict(temperatures or {})}
     desc["thresholds"] = {**(desc.get("thresholds") or {}), **dict(thresholds or {})}
     desc.update(dict(extra or {}))
-    content = judge_json(desc)
+    content = judge_json_content(desc)
     summary: dict = {"out": str(out), "judge": content}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
@@ -97,8 +61,7 @@ def export_judge(
         # safetensors refuses views sharing storage; contiguous copies are what it stores anyway.
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
-        text = json.dumps(content, indent=2, sort_keys=True, allow_nan=False) + "\n"
-        (tmp / JUDGE_JSON).write_text(text, encoding="utf-8")
+        write_judge_json(tmp / JUDGE_JSON, content)
         if onnx:
             from judge.scoring.onnx_export import export_onnx
 

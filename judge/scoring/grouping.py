@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from judge.io.pathkey import path_key
+
 _MAX_LISTED = 20
 # `{name}` or `{name:d}`; `:d` restricts the field to digits, which disambiguates patterns such
 # as `{seed:d}_{prompt}.mp4` where the greedy default would swallow part of the prompt.
@@ -28,8 +30,9 @@ def _listing(head: str, items: Sequence[str]) -> str:
     return "\n".join([head, *lines])
 
 
-def normalise_path(path: str) -> str:
-    """Absolute, normalised, symlinks kept: the key used to match records to manifest rows."""
+def _absolute(path: str) -> str:
+    """Absolute and normalised, symlinks kept: folder groups are named after the folders the
+    candidates were given in, not after where links lead (matching uses ``path_key``)."""
     return os.path.normpath(os.path.abspath(os.path.expanduser(path)))
 
 
@@ -42,7 +45,7 @@ def folder_groups(paths: Sequence[str]) -> list[str]:
     """
     if not paths:
         return []
-    parents = [os.path.dirname(normalise_path(p)) for p in paths]
+    parents = [os.path.dirname(_absolute(p)) for p in paths]
     common = os.path.commonpath(parents)
     name = os.path.basename(common)
     keys = []
@@ -148,7 +151,7 @@ def column_groups(
 
     Args:
         paths: candidate paths (as scored).
-        rows: manifest rows by ``normalise_path`` of their resolved path.
+        rows: manifest rows by the ``path_key`` of their video.
         column: the row field to group by; non-string values are stringified.
         fallback: the key of a path without a row or field, instead of raising.
 
@@ -157,7 +160,7 @@ def column_groups(
     """
     keys, missing_row, missing_col = [], [], []
     for path in paths:
-        row = rows.get(normalise_path(path))
+        row = rows.get(path_key(path))
         if fallback is not None and (row is None or row.get(column) is None):
             keys.append(fallback)
         elif row is None:

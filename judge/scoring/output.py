@@ -1,35 +1,27 @@
-"""Score files: JSONL or CSV, one video a line, flushed per record, resumable.
+"""Score files on disk: JSONL or CSV, one video a line, flushed per record, resumable.
 
 Each record is written and flushed as soon as its video is scored, so a killed run loses only
 the videos in flight. On resume (`open_scores(..., resume=True)`) a torn last line (a kill in
 the middle of a write) is cut off, the paths already present are read, and new records are
 appended. CSV writes one record per physical line (newlines in error messages become spaces),
-so the same cut works for it.
-
-CSV columns: `CSV_BASE` (the record's keys, `aggregate.RECORD_KEYS`, but those holding a dict
-per label and `shots`, which follows from `cuts` and `num_frames`), then `score_<label>`,
-`onset_<label>`, `logit_<label>` per label and `logit_plausible`; `decoder` is "name version",
-`cuts` the cut frames separated by spaces, booleans (`flagged`, `out_of_domain`) `true`/`false`,
-and a null an empty cell.
+so the same cut works for it. What a line holds (the record's keys, in order, and its CSV
+columns) is `record.py`'s: the owner of the score-record format.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from judge.scoring.aggregate import RECORD_KEYS
+from judge.io.jsonl import read_jsonl
+from judge.scoring.record import csv_columns, csv_row, dumps_record
 
 FORMATS = ("jsonl", "csv")
-# Record keys with no one-cell form: per-label dicts (flattened below) and `shots`.
-_NOT_IN_CSV = ("scores", "onsets", "logits", "onset_frames", "shots")
-CSV_BASE = tuple(k for k in RECORD_KEYS if k not in _NOT_IN_CSV)
 
 
 def infer_format(out: str, fmt: str | None) -> str:
@@ -39,32 +31,6 @@ def infer_format(out: str, fmt: str | None) -> str:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
         return fmt
     return "csv" if str(out).lower().endswith(".csv") else "jsonl"
-
-
-def csv_columns(labels: Sequence[str]) -> list[str]:
-    cols = list(CSV_BASE)
-    for prefix in ("score", "onset", "logit"):
-        cols += [f"{prefix}_{name}" for name in labels]
-    return [*cols, "logit_plausible"]
-
-
-def csv_row(record: dict, labels: Sequence[str]) -> dict:
-    """A score record flattened to `csv_columns(labels)`; missing values are empty cells."""
-    dec = record.get("decoder") or {}
-    row = {k: record.get(k) for k in CSV_BASE}
-    row["error"] = " ".join(str(record["error"]).split()) if record.get("error") else None
-    row["decoder"] = f"{dec.get('name', '')} {dec.get('version', '')}".strip() or None
-    cuts = record.get("cuts")
-    row["cuts"] = None if cuts is None else " ".join(str(int(c)) for c in cuts)
-    for key in ("flagged", "out_of_domain"):
-        if isinstance(row.get(key), bool):
-            row[key] = "true" if row[key] else "false"
-    for name in labels:
-        row[f"score_{name}"] = (record.get("scores") or {}).get(name)
-        row[f"onset_{name}"] = (record.get("onsets") or {}).get(name)
-        row[f"logit_{name}"] = (record.get("logits") or {}).get(name)
-    row["logit_plausible"] = (record.get("logits") or {}).get("plausible")
-    return {k: "" if v is None else v for k, v in row.items()}
 
 
 def cut_torn_tail(path: Path) -> int:
@@ -91,22 +57,18 @@ def cut_torn_tail(path: Path) -> int:
 
 
 def done_paths(path: Path, fmt: str) -> set[str]:
-    """Paths already recorded in a score file (any status)."""
-    done: set[str] = set()
-    with open(path, encoding="utf-8", newline="") as f:
-        if fmt == "csv":
-            for row in csv.DictReader(f):
-                if row.get("path"):
-                    done.add(row["path"])
-            return done
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                done.add(json.loads(line)["path"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise ValueError(f"{path}:{line_no}: not a score record; cannot resume") from None
-    return done
+    """Paths already recorded in a score file (any status); a line that is not a record is an
+    error (`JsonlError`, naming it): resuming into a file we cannot read would lose it."""
+    if fmt == "csv":
+        with open(path, encoding="utf-8", newline="") as f:
+            return {row["path"] for row in csv.DictReader(f) if row.get("path")}
+    records = read_jsonl(path, check=_no_path)
+    return {r["path"] for r in records}
+
+
+def _no_path(value) -> str | None:
+    ok = isinstance(value, dict) and "path" in value
+    return None if ok else "not a score record; cannot resume"
 
 
 class ScoreWriter:
@@ -125,7 +87,7 @@ class ScoreWriter:
         if self._csv is not None:
             self._csv.writerow(csv_row(record, self.labels))
         else:
-            self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.stream.write(dumps_record(record))
         self.stream.flush()
 
     def close(self) -> None:

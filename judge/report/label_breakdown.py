@@ -1,0 +1,80 @@
+"""Why a label is weak: its AUROC broken down by how each positive clip was made.
+
+Each artifact clip of a synthetic manifest records how it was injected (`params`, `events`);
+splitting one label's positives by those facts (clipping's partner, morph's mode, the object's
+size, the onset's place in the clip) and scoring each subgroup against the same clean clips
+shows whether a label is weak everywhere or only for one kind of injection.
+
+    rows, records = manifest rows and their score records, aligned (None: not scored)
+    table = label_breakdown(rows, records, "clipping")   # {"partner=object": {...}, ...}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from judge.metrics import auroc
+
+# Object box area as a share of the frame: below SMALL is a few dozen pixels at 64x64.
+SMALL, LARGE = 0.02, 0.05
+
+
+def facts(row: dict) -> list[str]:
+    """The `name=value` facts of an artifact row that its breakdown groups by."""
+    ev = row["events"][0]
+    params = row.get("params") or {}
+    out = []
+    if ev["type"] == "clipping":
+        # Manifests before the partner kind was recorded: geom 0 is the floor.
+        partner = params.get("partner") or ("floor" if params.get("partner_geom") == 0 else "?")
+        out.append(f"partner={partner}")
+    if "mode" in params:
+        out.append(f"mode={params['mode']}")
+    x0, y0, x1, y1 = ev["bbox"]
+    area = max(0, x1 - x0) * max(0, y1 - y0) / float(row["width"] * row["height"])
+    out.append("size=" + ("small" if area < SMALL else "medium" if area < LARGE else "large"))
+    third = ev["frame"] * 3 // max(1, row["num_frames"])
+    out.append("onset=" + ("early", "middle", "late")[min(third, 2)])
+    return out
+
+
+def label_breakdown(
+    rows: list[dict], records: list[dict | None], label: str
+) -> dict[str, dict[str, float]]:
+    """AUROC of `label`'s score, for all its positives and for each fact's subgroup.
+
+    Negatives are the scored clean clips (`variant == "clean"`) of the same rows; a subgroup's
+    entry is `{"n": positives, "auroc": value}` (NaN when there are no negatives).
+    """
+    scored = [(r, s) for r, s in zip(rows, records, strict=True) if s and s["status"] == "ok"]
+    negatives = np.array([s["scores"][label] for r, s in scored if r.get("variant") == "clean"])
+    groups: dict[str, list[float]] = {}
+    for r, s in scored:
+        if (r.get("labels") or {}).get(label) == 1 and r.get("events"):
+            for key in ["all", *facts(r)]:
+                groups.setdefault(key, []).append(s["scores"][label])
+    out = {}
+    for key in sorted(groups, key=lambda k: (k != "all", k)):
+        pos = np.array(groups[key])
+        y = np.r_[np.zeros(len(negatives)), np.ones(len(pos))]
+        value = auroc(y, np.r_[negatives, pos]) if len(negatives) else float("nan")
+        out[key] = {"n": int(len(pos)), "auroc": float(value)}
+    return out
+
+
+def worst_misses(
+    rows: list[dict], records: list[dict | None], label: str, n: int
+) -> list[tuple[dict, dict, float]]:
+    """The `n` positives of `label` the judge scored lowest, each with its clean twin.
+
+    Returns `(artifact row, clean row, score)` triples, lowest score first; positives without a
+    clean twin in `rows` are left out.
+    """
+    clean = {r["group"]: r for r in rows if r.get("variant") == "clean" and r.get("group")}
+    found = []
+    for r, s in zip(rows, records, strict=True):
+        if not s or s["status"] != "ok" or (r.get("labels") or {}).get(label) != 1:
+            continue
+        if r.get("events") and r.get("group") in clean:
+            found.append((r, clean[r["group"]], float(s["scores"][label])))
+    return sorted(found, key=lambda t: t[2])[:n]

@@ -1,0 +1,63 @@
+"""The weak-label breakdown: AUROC per injection fact, and the worst misses with their twins."""
+
+from __future__ import annotations
+
+import math
+
+from judge.report.label_breakdown import facts, label_breakdown, worst_misses
+
+
+def row(group, variant, *, partner=None, frame=8, bbox=(0, 0, 4, 4), mode=None):
+    r = {"group": group, "variant": variant, "width": 64, "height": 64, "num_frames": 24}
+    if variant == "clean":
+        return {**r, "labels": {"clipping": 0, "plausible": 1}, "events": []}
+    params = {"partner": partner} if partner else {"partner_geom": 0}
+    if mode:
+        params["mode"] = mode
+    ev = {"type": variant, "frame": frame, "bbox": list(bbox), "object": 0, "end": frame}
+    return {**r, "labels": {variant: 1, "plausible": 0}, "events": [ev], "params": params}
+
+
+def rec(score, label="clipping"):
+    return {"status": "ok", "scores": {label: score}}
+
+
+def test_facts_name_the_partner_size_and_onset():
+    assert facts(row("a", "clipping", partner="object", frame=2, bbox=(0, 0, 40, 40))) == [
+        "partner=object",
+        "size=large",
+        "onset=early",
+    ]
+    # Older manifests only have the geom id: 0 is the floor.
+    assert facts(row("a", "clipping", frame=20))[0] == "partner=floor"
+    assert facts(row("a", "clipping", frame=20))[-1] == "onset=late"
+
+
+def test_breakdown_scores_each_group_against_the_same_clean_clips():
+    rows = [row(f"c{i}", "clean") for i in range(4)]
+    rows += [row("p0", "clipping", partner="floor"), row("p1", "clipping", partner="floor")]
+    rows += [row("p2", "clipping", partner="object"), row("p3", "clipping", partner="object")]
+    records = [rec(s) for s in (0.1, 0.2, 0.3, 0.4)] + [rec(s) for s in (0.9, 0.8, 0.15, 0.05)]
+    table = label_breakdown(rows, records, "clipping")
+    assert table["partner=floor"] == {"n": 2, "auroc": 1.0}
+    assert table["partner=object"]["auroc"] == 0.125  # 1 of 8 pairs ranked right
+    assert table["all"]["n"] == 4
+    assert list(table)[0] == "all"
+
+
+def test_breakdown_without_clean_clips_is_missing_not_zero():
+    table = label_breakdown([row("p", "clipping")], [rec(0.5)], "clipping")
+    assert math.isnan(table["all"]["auroc"])
+
+
+def test_worst_misses_come_lowest_first_with_their_clean_twin():
+    rows = [row("a", "clean"), row("a", "clipping"), row("b", "clean"), row("b", "clipping")]
+    rows.append(row("orphan", "clipping"))  # no clean twin: left out
+    records = [rec(0.1), rec(0.7), rec(0.1), rec(0.2), rec(0.0)]
+    worst = worst_misses(rows, records, "clipping", 5)
+    assert [(a["group"], c["variant"], s) for a, c, s in worst] == [
+        ("b", "clean", 0.2),
+        ("a", "clean", 0.7),
+    ]
+    skipped = [None, *records[1:]]
+    assert len(worst_misses(rows, skipped, "clipping", 1)) == 1
