@@ -8,7 +8,7 @@ import torch
 
 from judge.data.targets import window_targets
 from judge.data.transforms import Augment, ClipTransform
-from judge.data.windows import ClipTooShort, WindowSpec, window_indices
+from judge.data.windows import ClipTooShort, UnknownFrameRate, WindowSpec, window_indices
 
 LABELS = ("teleport", "clipping", "vanish")
 
@@ -31,6 +31,14 @@ def test_random_windows_vary_and_stay_inside():
     assert starts == set(range(9))  # every start from 0 to 24-16
     centre = window_indices(WindowSpec(16, mode="center"), 24, 15.0, None)
     assert centre[0] == 4 and centre[-1] == 19
+
+
+def test_unknown_fps_is_refused_when_the_window_has_an_fps():
+    # A guessed time scale would show motion at the wrong speed (windows.frame_step).
+    with pytest.raises(UnknownFrameRate, match="frame rate is unknown"):
+        window_indices(WindowSpec(8, fps=15.0), 40, 0.0, None)
+    # Without a window fps the file's rate is not needed.
+    assert window_indices(WindowSpec(8, stride=2, mode="center"), 40, 0.0, None)[0] == 12
 
 
 def test_too_short_clip_is_refused_with_the_numbers():

@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from judge.data.transforms import MEAN, STD, ClipTransform
-from judge.scoring.windows import build_windows, fit_frames, normalise, plan_windows, time_step
+from judge.scoring.windows import (
+    UnknownFrameRate,
+    build_windows,
+    fit_frames,
+    plan_windows,
+    time_step,
+)
 
 
 def test_windows_cover_the_video_and_the_last_one_ends_at_the_end():
@@ -33,8 +39,15 @@ def test_resampling_to_the_model_fps():
     # 10 fps read at 15: frames repeat (upsampling), indices never pass the last frame.
     plan = plan_windows(10, 4, step=time_step(10, 15))
     assert plan.grid.max() == 9 and np.all(np.diff(plan.grid) >= 0)
-    # No model fps (or unknown file fps): the checkpoint's stride.
-    assert time_step(30, None, stride=3) == 3.0 and time_step(0.0, 15, stride=2) == 2.0
+    # No model fps: the checkpoint's stride, whatever the file's rate.
+    assert time_step(30, None, stride=3) == 3.0 and time_step(0.0, None, stride=2) == 2.0
+
+
+@pytest.mark.parametrize("file_fps", [0.0, None, float("nan"), -5.0])
+def test_a_model_fps_with_an_unknown_file_fps_is_refused(file_fps):
+    # The same rule as training (judge.data.windows.frame_step): no guessed time scale.
+    with pytest.raises(UnknownFrameRate, match="frame rate is unknown"):
+        time_step(file_fps, 15, stride=2)
 
 
 def test_bad_windows_are_refused():
@@ -48,11 +61,11 @@ def test_crop_matches_the_training_evaluation_transform():
     rng = np.random.default_rng(0)
     frames = rng.integers(0, 256, (4, 30, 50, 3), dtype=np.uint8)
     pixels = torch.from_numpy(fit_frames(frames, 16, "crop")).permute(0, 3, 1, 2)  # (4, 3, S, S)
-    ours = normalise(pixels, torch.tensor([[0, 1, 2, 3], [3, 3, 2, 2]]), MEAN, STD)
+    ours = build_windows([(pixels, torch.tensor([[0, 1, 2, 3], [3, 3, 2, 2]]))], MEAN, STD)
     theirs = ClipTransform(size=16)(frames)
     assert ours.shape == (2, 3, 4, 16, 16)
-    torch.testing.assert_close(ours[0], theirs, atol=1e-5, rtol=0)
-    torch.testing.assert_close(ours[1, :, 0], theirs[:, 3], atol=1e-5, rtol=0)
+    # Bit for bit: one preprocessing (judge.data.preprocess) for validation and scoring.
+    assert torch.equal(ours[0], theirs) and torch.equal(ours[1, :, 0], theirs[:, 3])
     # A batch from parts of several videos is their windows, one after the other.
     other = torch.from_numpy(fit_frames(frames[::-1].copy(), 16, "crop")).permute(0, 3, 1, 2)
     parts = [(pixels, torch.tensor([[0, 1, 2, 3]])), (other, torch.tensor([[1, 1, 1, 1]]))]
@@ -70,3 +83,35 @@ def test_pad_keeps_the_whole_frame():
     assert padded[0, 20, 0].tolist() == [255, 255, 255]
     assert padded[0, 0, 20].tolist() == [7, 7, 7]  # the padding above the frame
     assert fit_frames(frames, 40, "crop")[0, 20, 0].tolist() == [0, 0, 0]
+
+
+class _NoRate:
+    """A reader whose file has no frame rate (what readers report as 0.0)."""
+
+    fps = 0.0
+
+    def __init__(self, reader):
+        self._reader = reader
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)
+
+
+@pytest.mark.parametrize(("model_fps", "ok"), [(15, False), (None, True)])
+def test_scoring_a_video_of_unknown_fps(tmp_path, monkeypatch, model_fps, ok):
+    from scoring_fixtures import make_clip
+
+    from judge.scoring import stream
+    from judge.scoring.inputs import Entry
+    from judge.scoring.loading import input_spec
+
+    path = str(make_clip(tmp_path / "a.mp4", 12))
+    real = stream.open_video
+    monkeypatch.setattr(stream, "open_video", lambda *a, **k: _NoRate(real(*a, **k)))
+    spec = input_spec({"num_frames": 4, "size": 16, "fps": model_fps})
+    pieces = list(stream.WindowStream([path], stream.ReadOptions(spec)).pieces(0, Entry(path)))
+    if ok:  # no model fps: the stride, the file's rate is not needed
+        assert pieces[-1]["error"] is None and pieces[-1]["frames"][0].tolist() == [0, 1, 2, 3]
+    else:  # an error record that says why, as training skips such a clip
+        assert len(pieces) == 1 and "frame rate is unknown" in pieces[0]["error"]
+        assert pieces[0]["error"].startswith(path)

@@ -18,6 +18,7 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from judge.data.dataset import ClipDataset, Item
+from judge.data.input_spec import InputSpec
 from judge.data.samplers import EpochSampler, sample_weights
 from judge.data.transforms import Augment, ClipTransform
 from judge.data.windows import WindowSpec
@@ -86,6 +87,7 @@ class ClipDataModule(L.LightningDataModule):
                 source["splits"] = _check_splits(source["splits"], source.get("path"))
         self.label_names = tuple(labels or ARTIFACT_LABELS)
         self.window = WindowSpec(**(window or {}))
+        self.size = size
         self.train_transform = ClipTransform(size, Augment(**augment) if augment else None)
         self.eval_transform = ClipTransform(size, None)
         self.batch_size, self.num_workers = batch_size, num_workers
@@ -100,6 +102,13 @@ class ClipDataModule(L.LightningDataModule):
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
         self._resume_epoch = 0  # from a checkpoint (load_state_dict)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """What the model reads (the scorer reads videos by it): this window, centre crop to
+        `size`, Kinetics normalisation (`eval_transform` is its preprocessing)."""
+        w = self.window
+        return InputSpec(w.num_frames, w.stride, w.fps, self.size, fit="crop")
 
     @property
     def decoder(self) -> dict:

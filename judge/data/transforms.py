@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-# Kinetics statistics, so pretrained video backbones see what they were trained on.
-MEAN = (0.432, 0.394, 0.377)
-STD = (0.228, 0.221, 0.217)
+from judge.data.input_spec import MEAN, STD
+from judge.data.preprocess import prepare_window
+
+__all__ = ["MEAN", "STD", "Augment", "ClipTransform", "camera_path"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Augment:
 class ClipTransform:
     """uint8 frames `(T, H, W, 3)` -> normalised float32 tensor `(3, T, size, size)`.
 
-    `augment=None` gives the evaluation transform: centre square crop, resize, normalise.
+    `augment=None` (or no `rng`) gives the evaluation transform, `preprocess.prepare_window`:
+    centre square crop, resize, normalise, exactly as the scorer prepares windows.
     The work is numpy and Pillow on purpose: torch's thread pool, woken for these small
     tensors, spins against the video decoder and slowed in-process loading about six-fold.
     """
@@ -64,8 +66,10 @@ class ClipTransform:
         keep_boxes: list | None = None,
     ) -> torch.Tensor:
         aug = self.augment if rng is not None else None
+        if not aug:  # the scorer's preparation, shared so the two cannot drift apart
+            return prepare_window(frames, self.size, MEAN, STD, "crop", self.normalize)
         t, h, w, _ = frames.shape
-        if aug and aug.reencode_prob and rng.random() < aug.reencode_prob:
+        if aug.reencode_prob and rng.random() < aug.reencode_prob:
             from judge.data.reencode import reencode
 
             even = frames[:, : h - h % 2, : w - w % 2]
@@ -73,10 +77,10 @@ class ClipTransform:
             t, h, w, _ = frames.shape
         y0, x0, side = self._crop(h, w, aug, rng, keep_boxes or [])
         path = None
-        if aug and aug.camera_prob and rng.random() < aug.camera_prob:
+        if aug.camera_prob and rng.random() < aug.camera_prob:
             path = camera_path(t, h, w, (x0, y0, side), aug, rng, keep_boxes or [])
         blur = None
-        if aug and aug.blur_prob and rng.random() < aug.blur_prob:
+        if aug.blur_prob and rng.random() < aug.blur_prob:
             blur = ImageFilter.GaussianBlur(float(rng.uniform(*aug.blur_sigma)))
         clip = np.empty((t, self.size, self.size, 3), np.uint8)
         for i in range(t):
@@ -91,18 +95,15 @@ class ClipTransform:
         # Channel-first from here: per-channel work on contiguous planes is several times faster.
         out = np.ascontiguousarray(clip.transpose(3, 0, 1, 2)).astype(np.float32)  # (3, T, S, S)
         out *= np.float32(1.0 / 255.0)
-        if aug:
-            out = self._photometric(out, aug, rng)
-            np.clip(out, 0.0, 1.0, out=out)
+        out = self._photometric(out, aug, rng)
+        np.clip(out, 0.0, 1.0, out=out)
         if self.normalize:
             out -= self._mean[:, None, None, None]
             out /= self._std[:, None, None, None]
         return torch.from_numpy(out)
 
-    def _crop(self, h: int, w: int, aug: Augment | None, rng, boxes: list) -> tuple[int, int, int]:
+    def _crop(self, h: int, w: int, aug: Augment, rng, boxes: list) -> tuple[int, int, int]:
         short = min(h, w)
-        if not aug:
-            return (h - short) // 2, (w - short) // 2, short
         side = max(1, int(round(short * rng.uniform(aug.min_scale, 1.0))))
         # The union of the event boxes must fit: grow the crop if it cannot hold them.
         if boxes:

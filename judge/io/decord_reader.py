@@ -39,8 +39,8 @@ from collections.abc import Sequence
 import decord
 import numpy as np
 
+from judge.io.base import VideoReader, VideoReadError
 from judge.io.pyav_reader import PacketIndex, PyAVReader, scan_packets
-from judge.io.video import VideoReader, VideoReadError
 
 # Frames per `get_batch` call in sequential mode: bounds the memory of frames decoded only to
 # get past them.

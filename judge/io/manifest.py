@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from judge.io.atomic import atomic_write_text
+from judge.io.jsonl import iter_lines
 from judge.labels import ARTIFACT_LABELS, PLAUSIBLE
 
 SPLITS = ("train", "val", "test")
@@ -154,19 +155,14 @@ def read_manifest(path: str | os.PathLike[str], *, extra_labels: Iterable[str] =
     """
     extra = tuple(extra_labels)
     rows, errors = [], []
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                errors.append((line_no, f"invalid JSON: {e.msg} (column {e.colno})"))
-                continue
-            reasons = validate_row(row, extra_labels=extra)
-            errors += [(line_no, r) for r in reasons]
-            if not reasons:
-                rows.append(row)
+    for line in iter_lines(path):  # the package's one JSONL rule (judge/io/jsonl.py)
+        if line.error is not None:
+            errors.append((line.number, line.error))
+            continue
+        reasons = validate_row(line.value, extra_labels=extra)
+        errors += [(line.number, r) for r in reasons]
+        if not reasons:
+            rows.append(line.value)
     if errors:
         raise ManifestError(path, errors)
     return rows

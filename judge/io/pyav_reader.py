@@ -35,7 +35,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from judge.io.video import VideoReader, VideoReadError
+from judge.io.base import VideoReader, VideoReadError
 
 # Demuxer names (`container.format.name`, split on commas) whose packets carry real
 # presentation timestamps and whose seeking lands on indexed keyframes.

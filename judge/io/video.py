@@ -7,82 +7,38 @@ where installed) and PyAV (fallback). Every error names the file and the reason.
     with open_video("clip.mp4") as video:          # backend="auto" | "decord" | "pyav"
         frames = video.get([0, 2, 4])              # uint8 (3, H, W, 3) RGB
         video.num_frames, video.fps, video.backend, video.backend_version
+
+The interface and its errors are in `base.py`, the time limit in `timeout.py` (shared with the
+scorer's stream); their names stay importable from here.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import threading
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+# The interface lives in base.py (the readers import it from there); these names stay
+# importable from here for callers.
+from judge.io.base import DecodeTimeout, VideoReader, VideoReadError, backend_version
+from judge.io.timeout import call_with_timeout
+
+__all__ = [
+    "BACKENDS",
+    "DecodeTimeout",
+    "VideoReadError",
+    "VideoReader",
+    "available_backends",
+    "backend_version",
+    "open_video",
+    "read_frames",
+    "resolve_backend",
+]
+
 BACKENDS = ("decord", "pyav")
-
-
-class VideoReadError(ValueError):
-    """A video cannot be read; `str()` names the file and the reason."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str):
-        self.path, self.reason = str(path), reason
-        super().__init__(f"{path}: {reason}")
-
-
-class DecodeTimeout(VideoReadError):
-    """Decoding took longer than allowed (a hung or pathological file)."""
-
-
-class VideoReader(ABC):
-    """Frames of one video's first video stream, by 0-based index in decode (display) order."""
-
-    # The decoder that makes the frames (a DecordReader that hands a file to PyAV says "pyav"),
-    # so recorded names and versions are the ones that produced the pixels.
-    backend: str = ""
-
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-
-    @property
-    @abstractmethod
-    def num_frames(self) -> int:
-        """Number of frames in the stream (counted, not estimated from the duration)."""
-
-    @property
-    @abstractmethod
-    def fps(self) -> float:
-        """Average frame rate (frames per second)."""
-
-    @property
-    def backend_version(self) -> str:
-        return backend_version(self.backend)
-
-    @abstractmethod
-    def get(self, indices: Sequence[int]) -> np.ndarray:
-        """Frames at `indices` (any order, repeats allowed) as uint8 `(len(indices), H, W, 3)`.
-
-        Raises VideoReadError for an index outside `[0, num_frames)` or a failed decode.
-        """
-
-    def close(self) -> None:  # noqa: B027 - backends without resources need nothing here
-        pass
-
-    def __enter__(self) -> VideoReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def _check_indices(self, indices: Sequence[int]) -> list[int]:
-        idx = [int(i) for i in indices]
-        bad = [i for i in idx if not 0 <= i < self.num_frames]
-        if bad:
-            raise VideoReadError(
-                self.path, f"frame index {bad[0]} outside [0, {self.num_frames}) ({len(bad)} bad)"
-            )
-        return idx
 
 
 def available_backends() -> list[str]:
@@ -95,11 +51,6 @@ def available_backends() -> list[str]:
             continue
         out.append(name)
     return out
-
-
-def backend_version(name: str) -> str:
-    module = importlib.import_module("decord" if name == "decord" else "av")
-    return str(getattr(module, "__version__", "unknown"))
 
 
 def resolve_backend(backend: str = "auto") -> str:
@@ -153,39 +104,29 @@ def read_frames(
     A decode still running at the timeout raises DecodeTimeout; its thread is abandoned
     (a decoder stuck in C code cannot be interrupted), so the caller can go on.
     """
-    result: dict = {}
 
-    def work() -> None:
-        try:
-            with open_video(path, backend) as video:
-                if indices is None:
-                    idx = list(range(video.num_frames))
-                elif callable(indices):
-                    idx = list(indices(video.num_frames, video.fps))
-                else:
-                    idx = list(indices)
-                result["frames"] = video.get(idx)
-                result["info"] = {
-                    "num_frames": video.num_frames,
-                    "fps": video.fps,
-                    "backend": video.backend,
-                    "version": video.backend_version,
-                    "indices": idx,
-                }
-        except BaseException as e:  # handed to the caller's thread below
-            result["error"] = e
+    def work() -> tuple[np.ndarray, dict]:
+        with open_video(path, backend) as video:
+            if indices is None:
+                idx = list(range(video.num_frames))
+            elif callable(indices):
+                idx = list(indices(video.num_frames, video.fps))
+            else:
+                idx = list(indices)
+            frames = video.get(idx)
+            # After get(): the backend names the decoder that made these frames.
+            info = {
+                "num_frames": video.num_frames,
+                "fps": video.fps,
+                "backend": video.backend,
+                "version": video.backend_version,
+                "indices": idx,
+            }
+            return frames, info
 
-    if timeout is None:
-        work()
-    else:
-        thread = threading.Thread(target=work, daemon=True, name=f"decode:{Path(path).name}")
-        thread.start()
-        thread.join(timeout)
-        if thread.is_alive():
-            raise DecodeTimeout(path, f"decoding did not finish within {timeout:g} s")
-    if "error" in result:
-        err = result["error"]
-        if isinstance(err, VideoReadError):
-            raise err
-        raise VideoReadError(path, f"{type(err).__name__}: {err}") from err
-    return result["frames"], result["info"]
+    try:
+        return call_with_timeout(work, timeout, path)
+    except VideoReadError:
+        raise
+    except Exception as e:  # a decoder's own error, or the `indices` function's
+        raise VideoReadError(path, f"{type(e).__name__}: {e}") from e

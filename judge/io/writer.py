@@ -18,8 +18,7 @@ import av
 import numpy as np
 
 from judge.io.atomic import atomic_path
-
-VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
+from judge.io.extensions import VIDEO_EXTENSIONS  # noqa: F401 - kept importable from here
 
 # BT.601 limited range ("studio swing"), scaled by 2**16 so the conversion is pure integer math:
 # exact, and identical on every CPU and numpy build (float SIMD paths may round differently).

@@ -5,7 +5,8 @@ walked one directory at a time (each directory's entries sorted, so the order is
 every run), globs are iterated, and manifests are read line by line.
 
 - a `.jsonl` file is a manifest: each line's `"path"`, relative to the manifest's folder;
-- a folder is searched recursively for files with a video extension (`VIDEO_EXTENSIONS`);
+- a folder is searched recursively for files with a video extension
+  (`judge.io.extensions.VIDEO_EXTENSIONS`, the list `judge-data import` searches with too);
 - a string with `*`, `?` or `[` that is not an existing path is a glob (`**` recurses);
 - anything else is a video path, whatever its extension; a missing one gives an error entry.
 """
@@ -19,13 +20,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from judge.io.extensions import VIDEO_EXTENSIONS, has_video_extension  # noqa: F401 - re-exported
 from judge.io.manifest import resolve_path
 
-# The writer's containers plus what generators and public sets often hand out.
-VIDEO_EXTENSIONS: tuple[str, ...] = (
-    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif", ".mpg", ".mpeg", ".wmv", ".flv",
-    ".ts",
-)  # fmt: skip
 MANIFEST_EXTENSIONS: tuple[str, ...] = (".jsonl",)
 _GLOB_CHARS = set("*?[")
 
@@ -91,7 +88,7 @@ def _walk(root: Path) -> Iterator[Entry]:
     for e in entries:
         if e.is_dir():
             yield from _walk(Path(e.path))
-        elif e.name.lower().endswith(VIDEO_EXTENSIONS) and not e.name.startswith("."):
+        elif has_video_extension(e.name) and not e.name.startswith("."):
             # Hidden files are skipped: the atomic writer's temporary files start with '.'.
             yield Entry(e.path)
 

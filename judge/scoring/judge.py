@@ -18,13 +18,14 @@ from typing import NamedTuple
 
 import torch
 
+from judge.data.input_spec import FITS, InputSpec
 from judge.io.video import available_backends, resolve_backend
 from judge.scoring.aggregate import VideoScore, error_record
 from judge.scoring.cuts import CUT_MODES
 from judge.scoring.domain import window_distances
 from judge.scoring.loading import build_judge_model, read_judge
 from judge.scoring.stream import ReadOptions, WindowStream, worker_init
-from judge.scoring.windows import FITS, build_windows
+from judge.scoring.windows import build_windows
 
 
 class Judge:
@@ -33,7 +34,8 @@ class Judge:
     Attributes:
         model: the `JudgeModel`, in eval mode on `device`.
         labels: artifact labels, in the order of the model's label logits.
-        spec: input spec: `num_frames` (T), `stride`, `fps`, `size` (S), `mean`, `std`.
+        spec: input spec as stored: `num_frames` (T), `stride`, `fps`, `size` (S), `mean`,
+            `std`, `fit`; `input` the same as an `InputSpec` (`judge.data.input_spec`).
         temperatures / thresholds: per-label (and "plausible") calibration, defaults 1.0 / 0.5.
         domain: the out-of-domain statistics of `domain.py` (`description["domain"]`), or None.
         description: the full description (the content of an exported `judge.json`).
@@ -46,6 +48,7 @@ class Judge:
         self.description = description
         self.labels: list[str] = list(description["labels"])
         self.spec: dict = description["input"]
+        self.input = InputSpec.from_dict(self.spec)
         self.temperatures: dict[str, float] = {
             k: float(v) for k, v in (description.get("temperatures") or {}).items()
         }
@@ -91,7 +94,7 @@ class Judge:
         num_workers: int = 2,
         stride: int | None = None,
         timeout: float | None = 60.0,
-        fit: str = "crop",
+        fit: str | None = None,
         backend: str | None = None,
         skip: Container[str] | None = None,
         min_frames: int = 2,
@@ -111,7 +114,8 @@ class Judge:
                 ends at the video's last frame.
             timeout: seconds one open or read of a file may take before it is an error.
             fit: "crop" (centre square, as in training) or "pad" (whole frame, padded with
-                the mean colour) before resizing to S x S.
+                the mean colour) before resizing to S x S; None: the judge's own (`input.fit`,
+                "crop" for every judge trained so far).
             backend: video reader; default the one the judge was trained with, if installed.
             skip: paths not to score (e.g. those already in an output file, for resume).
             min_frames: videos with fewer frames are errors; shorter than one window (but not
@@ -144,6 +148,7 @@ class Judge:
         and the videos being scored are held.
         """
         # Checked here, not on the first next(): a typo fails at the call that made it.
+        fit = self.input.fit if fit is None else fit
         if fit not in FITS:
             raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
         if batch_size < 1:

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import torch
 
-from judge.data.transforms import MEAN, STD
+from judge.data.input_spec import InputSpec
 from judge.models import JudgeModel, build_model
+from judge.scoring.judge_json import JUDGE_JSON, read_judge_json
 
-JUDGE_JSON = "judge.json"
 WEIGHTS_FILE = "model.safetensors"
 FORMAT = 1
 
@@ -44,17 +44,15 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 def input_spec(spec: dict | None) -> dict:
-    """A checkpoint's input description with defaults filled in: `num_frames` (T), `stride`,
-    `fps` (None = use `stride`), `size` (S, square), `mean`, `std` (per RGB channel)."""
-    out = {"num_frames": 16, "stride": 1, "fps": None, "size": 64, "mean": MEAN, "std": STD}
-    out.update({k: v for k, v in (spec or {}).items() if v is not None or k == "fps"})
-    out["num_frames"], out["stride"], out["size"] = (
-        int(out["num_frames"]),
-        int(out["stride"]),
-        int(out["size"]),
-    )
-    out["mean"], out["std"] = [float(m) for m in out["mean"]], [float(s) for s in out["std"]]
-    return out
+    """A checkpoint's input description with `InputSpec`'s defaults filled in: `num_frames`
+    (T), `stride`, `fps` (None = use `stride`), `size` (S, square), `mean`, `std` (per RGB
+    channel), `fit`; other keys it held (e.g. the training window's `mode`) are kept."""
+    try:
+        known = InputSpec.from_dict(spec).to_dict()
+    except (TypeError, ValueError) as e:
+        raise JudgeLoadError(f"bad input description {spec!r}: {e}") from None
+    extra = {k: v for k, v in (spec or {}).items() if k not in known and v is not None}
+    return {**known, **extra}
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], dict]:
@@ -126,7 +124,7 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], 
         if not p.is_file():
             raise JudgeLoadError(f"{folder}: not an exported judge ({p.name} is missing)")
     try:
-        desc = json.loads(desc_path.read_text(encoding="utf-8"))
+        desc = read_judge_json(desc_path)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise JudgeLoadError(f"{desc_path}: invalid JSON ({e})") from None
     if not isinstance(desc, dict) or not isinstance(desc.get("model"), dict):

@@ -19,15 +19,7 @@ from judge.sources.folder import from_labelled_folder
 from judge.sources.intphys import from_intphys
 from judge.sources.real_footage import from_real_footage
 
-ADAPTERS = {
-    "folder": from_labelled_folder,
-    "csv": from_csv,
-    "intphys": from_intphys,
-    "real": from_real_footage,
-}
-
 __all__ = [
-    "ADAPTERS",
     "SourceError",
     "SourceRows",
     "find_videos",

@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from judge.io.extensions import has_video_extension
 from judge.io.manifest import validate_row
 from judge.io.manifest_ops import path_for_manifest
-from judge.io.writer import VIDEO_EXTENSIONS
 
 _MAX_LISTED = 50
 
@@ -50,7 +50,7 @@ class SourceRows(list):
 
 
 def is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_EXTENSIONS
+    return has_video_extension(path.name)
 
 
 def find_videos(root: str | os.PathLike[str]) -> list[Path]:
