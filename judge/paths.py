@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judge.config_resolvers import register as _register_resolvers
+
+# The configs use resolvers of their own (``${len:...}``); whoever finds them here gets those too.
+_register_resolvers()
+
 CONFIG_DIR: Path = Path(__file__).resolve().parent.parent / "configs"
 
 

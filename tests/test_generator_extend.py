@@ -85,14 +85,14 @@ def test_image_textures_come_from_the_folder(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "overrides", [[], ["synth=tiny"], ["synth=varied"], ["experiment=synth_1k"]]
+    "overrides", [[], ["synth=tiny"], ["synth=varied"], ["synth_experiment=synth_1k"]]
 )
 def test_presets_compose_and_validate(overrides):
     with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
         cfg = compose(config_name="synth", overrides=overrides, return_hydra_config=True)
     OmegaConf.resolve(cfg.synth)
     SynthConfig.from_dict(OmegaConf.to_container(cfg.synth))
-    if overrides == ["experiment=synth_1k"]:
+    if overrides == ["synth_experiment=synth_1k"]:
         assert cfg.num_scenes == 1000 and len(cfg.synth.render.sizes) == 3
 
 

@@ -36,8 +36,11 @@ def _compose(name: str, overrides: list[str]):
         ["logger=csv"],
         ["logger=tensorboard"],
         ["logger=none"],
+        ["debug=default"],
         ["debug=fdr"],
         ["debug=overfit"],
+        ["hparams_search=lr"],
+        ["callbacks=early_stopping"],
         ["data=mixture"],
     ],
 )

@@ -1,5 +1,6 @@
-"""`judge-train -m` sweeps: one run folder per value under logs/<task>/multiruns/<time>/<num>,
-each with its own checkpoints and logs."""
+"""Sweeps (`judge-train -m`, or a config of configs/hparams_search/): one run folder per value
+under logs/<task>/multiruns/<time>/<num>, each with its own checkpoints and logs, and each job
+returning its `optimized_metric`."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import torch
 from training_fixtures import FAST, last_ckpt, same_tensors, shared_manifest, train_cfg
 
 
-def test_multirun_sweep_trains_one_run_folder_per_value(tmp_path):
+def test_hparams_search_sweeps_one_run_folder_per_value(tmp_path):
     exe = Path(sys.executable).with_name("judge-train")  # the console script, as users run it
     cmd = [
         str(exe),
-        "-m",
+        "hparams_search=lr",  # a multirun without -m; its values narrowed to two here:
         "model.optimizer.lr=0.001,0.003",
         f"paths.log_dir={tmp_path / 'logs'}",
         f"paths.data_dir={tmp_path / 'data'}",
@@ -42,6 +43,9 @@ def test_multirun_sweep_trains_one_run_folder_per_value(tmp_path):
         assert ckpt["optimizer_states"][0]["param_groups"][0]["max_lr"] == lr  # OneCycleLR peak
         assert ckpt["judge"]["model"]["backbone"] == "tiny3d"
         states.append(ckpt["state_dict"])
+        # The job returned its optimized_metric (hparams_search/lr.yaml) to the sweeper.
+        (job_log,) = run.glob("*.log")
+        assert "optimized_metric val/auroc: " in job_log.read_text()
     assert not same_tensors(*states)  # each run trained with its own value
 
 

@@ -3,6 +3,7 @@
 judge-synth out=data/generated/synth num_scenes=200 seed=0
 judge-synth synth=tiny out=/tmp/s num_scenes=8 num_workers=0
 judge-synth ... shard=3/8          # one of 8 job-array tasks, same out folder
+judge-synth synth_experiment=synth_1k   # a rendering preset (configs/synth_experiment/)
 """
 
 from __future__ import annotations

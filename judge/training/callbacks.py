@@ -6,8 +6,33 @@ import logging
 import time
 
 import lightning as L
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 log = logging.getLogger("judge.train")
+
+
+class BestCheckpoint(ModelCheckpoint):
+    """`ModelCheckpoint` on a metric that some epochs leave undefined.
+
+    `JudgeModule` logs nothing under a metric it cannot compute (a macro AUROC with no label
+    holding both classes), rather than a made-up value. Lightning's `ModelCheckpoint` raises
+    once validation has run and its monitor is missing; this one lets such an epoch go by with a
+    log line: it is no candidate for the best checkpoint, and the best so far stays the best.
+    Everything else (`last.ckpt`, top-k, file names) is `ModelCheckpoint`'s.
+    """
+
+    # `_save_topk_checkpoint` is where ModelCheckpoint checks for the monitor; tests in
+    # tests/test_training_monitor.py fail if a Lightning release moves that check.
+    def _save_topk_checkpoint(self, trainer, monitor_candidates) -> None:
+        if self.monitor is not None and self.monitor not in monitor_candidates:
+            if trainer.is_global_zero:
+                log.info(
+                    "epoch %d: %s undefined, no candidate for the best checkpoint",
+                    trainer.current_epoch,
+                    self.monitor,
+                )
+            return
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
 
 
 class TrainTimer(L.Callback):

@@ -196,8 +196,14 @@ class JudgeModule(L.LightningModule):
         clean = {f"{stage}/{k}": v for k, v in results.items() if not math.isnan(v)}
         if clean:
             self.log_dict(clean, sync_dist=True)
-        if stage == "val" and "val/auroc" not in clean:
-            self.log("val/auroc", 0.0, sync_dist=True)  # keeps "best on val/auroc" defined
+        # An undefined metric stays missing, never a stand-in value: a made-up 0.0 AUROC made
+        # an epoch without one a candidate for the best checkpoint and a value for sweeps.
+        # Lightning keeps an earlier epoch's value in callback_metrics, where the checkpoint
+        # callback would take it for this epoch's: drop it (callbacks.BestCheckpoint then lets
+        # this epoch go by). The same on every rank, as the results are.
+        for key in results:
+            if math.isnan(results[key]):
+                self.trainer.callback_metrics.pop(f"{stage}/{key}", None)
 
     def _collect_table(self, out: dict, batch: dict) -> None:
         probs = torch.sigmoid(out["labels"]).detach().cpu()

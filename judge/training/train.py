@@ -5,6 +5,8 @@ judge-train model=r3d_18 trainer=gpu data.batch_size=32
 judge-train ckpt_path=last                      # resume the newest run of this task
 judge-train experiment=cpu_tiny real_footage=DIR # mix in a folder of real videos (real: block)
 judge-train -m model.optimizer.lr=1e-3,3e-3     # a sweep
+judge-train hparams_search=lr                   # a preset sweep; returns optimized_metric
+judge-train debug=fdr                           # debug runs log under logs/debug/
 """
 
 from __future__ import annotations
@@ -95,6 +97,27 @@ def train(cfg: DictConfig) -> dict[str, float]:
     return metrics
 
 
+def optimized_value(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
+    """The value of `cfg.optimized_metric` among a run's final `metrics` (the last validation
+    epoch's, and the test's with test=true), for sweepers that optimise what the task function
+    returns (hparams_search/). None when it is not set.
+
+    Raises:
+        KeyError: it is set but missing, e.g. an AUROC the last validation epoch could not
+            define (no label with both classes): a sweep must not rank a run on a made-up value.
+    """
+    name = cfg.get("optimized_metric")
+    if not name:
+        return None
+    if name not in metrics:
+        raise KeyError(
+            f"optimized_metric {name!r} was not logged by this run; it logged {sorted(metrics)}. "
+            "Check optimized_metric (hparams_search/) and monitor (train.yaml), and that the "
+            "validation set holds both classes of some label."
+        )
+    return metrics[name]
+
+
 def finish_wandb() -> None:
     """End this process's W&B run. The jobs of a sweep (`-m`) run one after another in one
     process, and a WandbLogger reuses a run still open: without this, every job after the
@@ -135,7 +158,10 @@ def ensure_real_footage(cfg: DictConfig) -> None:
 def _main(cfg: DictConfig) -> float | None:
     metrics = train(cfg)
     log.info("final metrics: %s", {k: round(v, 4) for k, v in sorted(metrics.items())})
-    return metrics.get("val/auroc")  # for sweepers that optimise a value
+    value = optimized_value(cfg, metrics)  # what a sweeper (Optuna, ...) optimises
+    if value is not None:
+        log.info("optimized_metric %s: %.6f", cfg.optimized_metric, value)
+    return value
 
 
 def main() -> None:
