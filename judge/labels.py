@@ -69,6 +69,14 @@ HARD_NEGATIVES: Mapping[str, str] = MappingProxyType(
         "fast_throw": "an object moves fast, covering a large distance per frame",
         "depth_overlap": "an object passes in front of another at a different depth",
         "bounce": "an object bounces off the floor, a wall or another object",
+        "hand_carry": "a visible hand lifts, carries or sets down an object it holds",
+        "hand_push": "a visible hand pushes an object along the floor",
+        "platform_ride": "an object rides a moving platform, sideways or up and down",
+        "string_swing": "an object hangs from a visible string and swings on it",
+        "camera_move": "the camera pans, dollies, zooms or shakes over a still scene",
+        "wall_bounce": "a thrown ball bounces off a board and changes direction",
+        "throw_bounce": "a ball thrown fast and low skips along the floor",
+        "fast_occluder": "a fast ball passes behind an occluder and comes out again",
     }
 )
 HARD_NEGATIVE_TAGS: tuple[str, ...] = tuple(HARD_NEGATIVES)

@@ -33,6 +33,14 @@ def test_taxonomy_matches_design():
         "fast_throw",
         "depth_overlap",
         "bounce",
+        "hand_carry",
+        "hand_push",
+        "platform_ride",
+        "string_swing",
+        "camera_move",
+        "wall_bounce",
+        "throw_bounce",
+        "fast_occluder",
     )
     assert all(HARD_NEGATIVES[t] for t in HARD_NEGATIVE_TAGS)
 

@@ -7,10 +7,14 @@ twin with its clean clip at the same frames.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from synth_fixtures import KINDS, kind_clips, mask_px, mask_rgb, objects_shown, tiny
 
 from judge.synth.checks import GRAVITY, Thresholds, find_clipping
+from judge.synth.injectors import Intervention
+from judge.synth.injectors.clipping import VISIBLE_SHARE, VISIBLE_WITHIN, Clipping, changed_px
 
 ART = tiny().artifacts
 MIN_PX = ART.min_visible_px
@@ -79,6 +83,41 @@ def test_clipping_sinks_one_object_into_another():
         assert clean_pen[t:, k].max() < 0.01  # in the clean clip the same object stays solid
         assert pen[t : t + 2].max() >= clean_pen[:, k].max() + 0.01, (g.spec.index, t, pen)
         assert mask_px(clip.record, k, t) >= MIN_PX  # ... and it is seen while it happens
+
+
+def test_clipping_is_seen_in_the_pixels_soon_after_the_onset():
+    for g, clip in clips_of("clipping"):
+        t, k = event(clip)
+        clean = g.clips[0].record
+        changed = changed_px(
+            clean.frames[t : t + VISIBLE_WITHIN], clip.record.frames[t : t + VISIBLE_WITHIN]
+        )
+        assert changed.max() >= VISIBLE_SHARE * clean.ann["visible_px"][t, k]
+        assert clip.params["partner"] in ("floor", "object", "static")
+
+
+def test_clipping_rejects_a_twin_that_looks_like_its_clean_clip():
+    g, clip = clips_of("clipping")[0]
+    clean, t = g.clips[0].record, event(clip)[0]
+    ghost = copy.copy(clip.record)
+    ghost.frames = clean.frames.copy()  # same interpenetration, not a pixel of it shown
+    th = Thresholds.for_spec(g.spec, ART)
+    iv = Intervention("clipping", t - 1, event(clip)[1], {}, None)
+    assert Clipping().verify(None, clean, clip.record, t, iv, th) is None
+    assert "pixels change" in Clipping().verify(None, clean, ghost, t, iv, th)
+
+
+def test_clipping_draws_other_objects_as_partners_not_only_the_floor():
+    """Drawn over contacts alone, 97% of twins sank into the floor; kinds are drawn first."""
+    from judge.synth.group import render_group
+
+    cfg = tiny(artifacts={"labels": ["clipping"], "twins_per_scene": 1})
+    partners = []
+    for index in range(12):
+        for c in render_group(cfg, 5, index).clips[1:]:
+            partners.append(c.params["partner"])
+    assert partners.count("object") >= 2, partners
+    assert partners.count("floor") >= 2, partners
 
 
 def test_morph_changes_colour_size_or_shape_in_place():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -71,3 +73,39 @@ def pixel_ray_to_floor(
         return None
     s = (z - cam_pos[2]) / d[2]
     return np.asarray(cam_pos, float) + s * d
+
+
+def _smooth_noise(rng: np.random.Generator, n: int, dims: int, sigma: float) -> np.ndarray:
+    """Gaussian-smoothed white noise `(n, dims)` with unit RMS per column (zero if n < 2)."""
+    pad = int(3 * sigma) + 1
+    x = rng.normal(size=(n + 2 * pad, dims))
+    k = np.exp(-0.5 * (np.arange(-pad, pad + 1) / sigma) ** 2)
+    y = np.stack([np.convolve(x[:, j], k / k.sum(), mode="valid") for j in range(dims)], 1)[:n]
+    y -= y.mean(0)
+    rms = np.sqrt((y**2).mean(0))
+    return y / np.where(rms > 0, rms, 1.0)
+
+
+@functools.lru_cache(maxsize=64)
+def handheld_offsets(seed: int, num_frames: int) -> np.ndarray:
+    """Per-frame handheld motion `(T, 6)`: (pitch, yaw, roll, x, y, z) in units of the amplitude.
+
+    A slow sway (smoothed over ~4 frames) plus a smaller fast jitter, as a hand holding a camera
+    gives; each column has unit RMS so amplitudes in degrees and metres scale it directly.
+    Cached, as every frame of every twin of a scene asks for the same path.
+    """
+    rng = np.random.default_rng([seed, 31])
+    sway = _smooth_noise(rng, num_frames, 6, sigma=4.0)
+    jitter = _smooth_noise(rng, num_frames, 6, sigma=0.7)
+    out = 0.85 * sway + 0.35 * jitter
+    out.setflags(write=False)
+    return out
+
+
+def small_rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
+    """Rotation `(3, 3)` about the camera's x (pitch), y (yaw) and z (roll) axes, in radians."""
+    cx, sx, cy, sy, cz, sz = (f(a) for a in (pitch, yaw, roll) for f in (np.cos, np.sin))
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return ry @ rx @ rz

@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from judge.labels import ARTIFACT_LABELS, HARD_NEGATIVE_TAGS, validate_labels
+from judge.synth.photos import BUNDLED_PHOTOS
+from judge.synth.spec import FAMILY_VALUES
 
 SHAPES = ("box", "sphere", "cylinder", "capsule", "ellipsoid", "mesh")
-TEXTURE_KINDS = ("checker", "noise", "gradient", "solid", "image")
+# "photo": photographs shipped in scikit-image's wheel; "footage": frames of `texture_videos`.
+TEXTURE_KINDS = ("checker", "noise", "gradient", "solid", "image", "photo", "footage")
 MOTIONS = ("drop", "throw", "roll", "slide", "rest", "collide", "stack")
 X264_PRESETS = (
     "ultrafast",
@@ -147,6 +150,18 @@ class SceneConfig:
     camera_fovy_deg: tuple = (35.0, 55.0)
     camera_motion_prob: float = 0.5
     camera_motion_deg: float = 8.0
+    # Everything below is off by default (the defaults render the same bytes as before).
+    photos: tuple = tuple(BUNDLED_PHOTOS)  # names of scikit-image photos "photo" draws from
+    photo_px: int = 256  # texture side for photo and footage textures
+    texture_videos: str | None = None  # a folder of videos: "footage" textures are their frames
+    footage_dir: str | None = None  # set by judge-synth: where those frames are cached
+    backdrop_prob: float = 0.0  # a textured skybox behind the scene instead of the flat clear
+    backdrop_textures: tuple = ("photo",)
+    handheld_prob: float = 0.0  # handheld shake on top of the camera path
+    handheld_deg: tuple = (0.3, 1.5)  # RMS rotation
+    handheld_m: tuple = (0.0, 0.02)  # RMS translation
+    zoom_prob: float = 0.0  # fovy changes linearly over the clip
+    zoom: tuple = (-0.3, 0.3)  # relative fovy change at the last frame
 
     def __post_init__(self) -> None:
         p = "synth.scene."
@@ -159,13 +174,25 @@ class SceneConfig:
         lo, hi = _range(p + "num_lights", self.num_lights, lo=1, integer=True)
         if hi > 3:
             raise ConfigError(f"{p}num_lights must be within [1, 3], got {list(self.num_lights)}")
-        for name in ("wall_prob", "occluder_prob", "camera_motion_prob"):
-            v = getattr(self, name)
-            if not 0 <= v <= 1:
-                raise ConfigError(f"{p}{name} must be a probability in [0, 1], got {v!r}")
+        for name in (
+            "wall_prob",
+            "occluder_prob",
+            "camera_motion_prob",
+            "backdrop_prob",
+            "handheld_prob",
+            "zoom_prob",
+        ):
+            _probability(p + name, getattr(self, name))
         _choices(p + "floor_textures", self.floor_textures, TEXTURE_KINDS)
         _choices(p + "wall_textures", self.wall_textures, TEXTURE_KINDS)
-        uses_images = "image" in self.floor_textures or "image" in self.wall_textures
+        _choices(p + "backdrop_textures", self.backdrop_textures, TEXTURE_KINDS)
+        self._check_photos(p)
+        _range(p + "handheld_deg", self.handheld_deg, lo=0.0)
+        _range(p + "handheld_m", self.handheld_m, lo=0.0)
+        lo, hi = _range(p + "zoom", self.zoom, lo=-0.8)
+        if hi > 1.0:
+            raise ConfigError(f"{p}zoom must be within [-0.8, 1.0], got {list(self.zoom)}")
+        uses_images = "image" in self.used_textures()
         if self.texture_dir is not None:
             folder = Path(self.texture_dir)
             if not folder.is_dir():
@@ -183,6 +210,84 @@ class SceneConfig:
             raise ConfigError(f"{p}camera_fovy_deg must be < 170, got {list(self.camera_fovy_deg)}")
         _positive(p + "camera_motion_deg", self.camera_motion_deg, allow_zero=True)
 
+    def used_textures(self) -> set[str]:
+        """Texture kinds scenes can draw (the backdrop's only if it can appear)."""
+        kinds = set(self.floor_textures) | set(self.wall_textures)
+        return kinds | (set(self.backdrop_textures) if self.backdrop_prob > 0 else set())
+
+    def _check_photos(self, p: str) -> None:
+        from judge.synth.photos import photo_path
+
+        _choices(p + "photos", self.photos, tuple(BUNDLED_PHOTOS))
+        _positive(p + "photo_px", self.photo_px, integer=True)
+        if self.photo_px > 2048:
+            raise ConfigError(f"{p}photo_px must be <= 2048, got {self.photo_px}")
+        used = self.used_textures()
+        if "photo" in used:
+            for name in self.photos:
+                try:
+                    photo_path(name)
+                except FileNotFoundError as e:
+                    raise ConfigError(f"{p}photos: {e}") from None
+        if self.texture_videos is not None:
+            from judge.synth.photos import video_files
+
+            folder = Path(self.texture_videos)
+            if not folder.is_dir():
+                raise ConfigError(f"{p}texture_videos: folder not found: {folder}")
+            if not video_files(folder):
+                raise ConfigError(f"{p}texture_videos: no videos in {folder}")
+        elif "footage" in used:
+            raise ConfigError(
+                f"{p}texture_videos must name a folder of videos when 'footage' textures are used"
+            )
+
+
+def _probability(name: str, v: Any) -> None:
+    if not _is_number(v) or not 0 <= v <= 1:
+        raise ConfigError(f"{name} must be a probability in [0, 1], got {v!r}")
+
+
+@dataclass(frozen=True)
+class DegradeConfig:
+    """Camera-like degradations (judge/synth/degrade.py): a probability and a range each.
+
+    All probabilities are 0 by default. Units: blur lengths and sigmas in pixels, exposure in
+    stops (drawn for the first and the last frame), vignette as the light lost in the corners,
+    noise as the std at mid grey in 0-255 units.
+    """
+
+    motion_blur_prob: float = 0.0
+    motion_blur_px: tuple = (2.0, 6.0)
+    defocus_prob: float = 0.0
+    defocus_sigma: tuple = (0.5, 1.8)
+    exposure_prob: float = 0.0
+    exposure_stops: tuple = (-0.8, 0.8)
+    vignette_prob: float = 0.0
+    vignette: tuple = (0.2, 0.6)
+    noise_prob: float = 0.0
+    noise_sigma: tuple = (1.0, 8.0)
+
+    def __post_init__(self) -> None:
+        p = "synth.degrade."
+        for name in ("motion_blur", "defocus", "exposure", "vignette", "noise"):
+            _probability(f"{p}{name}_prob", getattr(self, f"{name}_prob"))
+        _range(p + "motion_blur_px", self.motion_blur_px, lo=1.0)
+        if self.motion_blur_px[1] > 64:
+            raise ConfigError(f"{p}motion_blur_px must be <= 64, got {list(self.motion_blur_px)}")
+        _range(p + "defocus_sigma", self.defocus_sigma, lo=0.0)
+        if self.defocus_sigma[1] > 16:
+            raise ConfigError(f"{p}defocus_sigma must be <= 16, got {list(self.defocus_sigma)}")
+        lo, hi = _range(p + "exposure_stops", self.exposure_stops)
+        if max(-lo, hi) > 4:
+            raise ConfigError(
+                f"{p}exposure_stops must be within [-4, 4], got {list(self.exposure_stops)}"
+            )
+        lo, hi = _range(p + "vignette", self.vignette, lo=0.0)
+        if hi > 1:
+            raise ConfigError(f"{p}vignette must be within [0, 1], got {list(self.vignette)}")
+        _range(p + "noise_sigma", self.noise_sigma, lo=0.0)
+
 
 @dataclass(frozen=True)
 class ArtifactConfig:
@@ -194,7 +299,10 @@ class ArtifactConfig:
     injectors: dict = field(default_factory=dict)
     twins_per_scene: int = 2
     hard_negative_fraction: float = 0.35
-    hard_negatives: tuple = HARD_NEGATIVE_TAGS
+    # The first six tags: later ones (hands, platforms, strings...) are opted into by preset, so
+    # that a default scene renders the same bytes as before they existed.
+    hard_negatives: tuple = HARD_NEGATIVE_TAGS[:6]
+    hard_negative_weights: dict = field(default_factory=dict)  # tag -> relative weight (1)
     min_visible_px: int = 20
     teleport_min_frac: float = 0.15
     max_cover_frac: float = 0.25
@@ -239,6 +347,18 @@ class ArtifactConfig:
             )
         if self.hard_negatives:
             _choices(p + "hard_negatives", self.hard_negatives, HARD_NEGATIVE_TAGS)
+        unknown = sorted(set(self.hard_negative_weights) - set(self.hard_negatives))
+        if unknown:
+            raise ConfigError(
+                f"{p}hard_negative_weights: tag(s) {unknown} not in {p}hard_negatives"
+                f" {list(self.hard_negatives)}"
+            )
+        for k, w in self.hard_negative_weights.items():
+            _positive(f"{p}hard_negative_weights.{k}", w, allow_zero=True)
+        if self.hard_negative_weights and not any(
+            self.hard_negative_weights.get(t, 1.0) > 0 for t in self.hard_negatives
+        ):
+            raise ConfigError(f"{p}hard_negative_weights: every tag has weight 0")
         _positive(p + "min_visible_px", self.min_visible_px, integer=True)
         _positive(p + "teleport_min_frac", self.teleport_min_frac)
         _positive(p + "max_cover_frac", self.max_cover_frac)
@@ -259,7 +379,11 @@ class SynthConfig:
     render: RenderConfig = field(default_factory=RenderConfig)
     scene: SceneConfig = field(default_factory=SceneConfig)
     artifacts: ArtifactConfig = field(default_factory=ArtifactConfig)
+    degrade: DegradeConfig = field(default_factory=DegradeConfig)
     splits: dict = field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+    # Randomisation families kept out of train: {axis: value or [values]}, axes and values as in
+    # judge.synth.spec.FAMILY_VALUES, e.g. {floor: photo}. Such scenes go to val and test only.
+    holdout: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.splits) - {"train", "val", "test"})
@@ -269,20 +393,55 @@ class SynthConfig:
             _positive(f"synth.splits.{k}", v, allow_zero=True)
         if sum(self.splits.values()) <= 0:
             raise ConfigError(f"synth.splits must have a positive ratio, got {self.splits}")
+        self._check_holdout()
+
+    def _check_holdout(self) -> None:
+        p = "synth.holdout"
+        if not isinstance(self.holdout, dict):
+            raise ConfigError(f"{p} must map a family axis to values, got {self.holdout!r}")
+        for axis, values in self.holdout.items():
+            if axis not in FAMILY_VALUES:
+                raise ConfigError(f"{p}: unknown axis {axis!r}; known: {list(FAMILY_VALUES)}")
+            values = [values] if isinstance(values, str) else _thaw(values)
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"{p}.{axis} must be a value or a list of values, got {values!r}")
+            bad = [v for v in values if v not in FAMILY_VALUES[axis]]
+            if bad:
+                raise ConfigError(
+                    f"{p}.{axis}: unknown value(s) {bad}; known: {list(FAMILY_VALUES[axis])}"
+                )
+        if self.holdout and self.splits.get("val", 0) + self.splits.get("test", 0) <= 0:
+            raise ConfigError(f"{p} needs a val or test split ratio > 0, got {self.splits}")
+
+    def held_out(self, family: dict[str, str]) -> bool:
+        """Whether a scene of this family is held out of train."""
+        for axis, values in self.holdout.items():
+            values = [values] if isinstance(values, str) else list(values)
+            if family.get(axis) in values:
+                return True
+        return False
 
     @classmethod
     def from_dict(cls, d: dict | None) -> SynthConfig:
         """Build from plain nested dicts (e.g. `OmegaConf.to_container(cfg.synth)`)."""
         d = dict(d or {})
-        parts = {"render": RenderConfig, "scene": SceneConfig, "artifacts": ArtifactConfig}
+        parts = {
+            "render": RenderConfig,
+            "scene": SceneConfig,
+            "artifacts": ArtifactConfig,
+            "degrade": DegradeConfig,
+        }
         kwargs: dict[str, Any] = {}
         for key, value in d.items():
             if key in parts:
                 kwargs[key] = _build(parts[key], f"synth.{key}", value or {})
-            elif key == "splits":
-                kwargs[key] = dict(value)
+            elif key in ("splits", "holdout"):
+                if not isinstance(value or {}, dict):
+                    raise ConfigError(f"synth.{key} must be a mapping, got {value!r}")
+                kwargs[key] = {k: _freeze(v) for k, v in (value or {}).items()}
             else:
-                raise ConfigError(f"synth: unknown key {key!r}; known: {[*parts, 'splits']}")
+                known = [*parts, "splits", "holdout"]
+                raise ConfigError(f"synth: unknown key {key!r}; known: {known}")
         return cls(**kwargs)
 
     def to_dict(self) -> dict:

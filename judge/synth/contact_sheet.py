@@ -36,13 +36,30 @@ def make_contact_sheet(
                 picked[kind] = (r, clean)
     if not picked:
         return None
+    return pair_sheet(manifest, list(picked.values()), out_png, context=context, scale=scale)
+
+
+def pair_sheet(
+    manifest: str | Path,
+    pairs: list[tuple[dict, dict]],
+    out_png: str | Path,
+    context: int = 2,
+    scale: int = 2,
+    notes: list[str] | None = None,
+) -> Path:
+    """Write one row pair per `(artifact row, clean row)`: frames around the first event's onset.
+
+    Rows are manifest rows whose paths resolve against `manifest`; `notes` (one per pair) are
+    printed under the kind in the row label, e.g. the judge's score.
+    """
     strips = []
-    for kind, (art, clean) in picked.items():
-        onset = art["events"][0]["frame"]
+    for n, (art, clean) in enumerate(pairs):
+        kind, onset = art["events"][0]["type"], art["events"][0]["frame"]
         a = decode_video(resolve_path(manifest, art["path"]))
         c = decode_video(resolve_path(manifest, clean["path"]))
         idx = [min(max(0, onset + d), len(a) - 1) for d in range(-context, context + 1)]
-        strips.append(_strip(a[idx], f"{kind}\nframe {onset}", idx.index(onset), scale))
+        note = f"\n{notes[n]}" if notes else ""
+        strips.append(_strip(a[idx], f"{kind}\nframe {onset}{note}", idx.index(onset), scale))
         strips.append(_strip(c[idx], "clean twin", None, scale))
     width = max(s.width for s in strips)
     sheet = Image.new("RGB", (width, sum(s.height for s in strips) + 4 * len(strips)), "white")

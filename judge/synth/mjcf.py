@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from judge.synth.rigs import object_sites, rigs_xml
 from judge.synth.spec import MESHES, BoxSpec, ObjectSpec, SceneSpec, TextureSpec
 from judge.synth.textures import texture_png
 
@@ -31,14 +32,21 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
     def add_texture(name: str, tex: TextureSpec, repeat: float) -> str:
         fname = f"{name}.png"
         assets[fname] = texture_png(tex)
-        asset_xml.append(f'<texture name="{name}" type="2d" file="{fname}"/>')
+        # A 2d texture on a box is projected along the box's z and streaks its vertical faces;
+        # photos on walls need a cube texture (one image per face) to be seen as photos.
+        photo_wall = name.startswith("wall") and tex.kind in ("photo", "footage")
+        kind = "cube" if photo_wall else "2d"
+        asset_xml.append(f'<texture name="{name}" type="{kind}" file="{fname}"/>')
         asset_xml.append(
             f'<material name="{name}" texture="{name}" texrepeat="{_f([repeat, repeat])}" '
-            f'texuniform="true" reflectance="0"/>'
+            f'texuniform="{str(not photo_wall).lower()}" reflectance="0"/>'
         )
         return name
 
     floor_mat = add_texture("floor", spec.floor, spec.floor.repeat)
+    if spec.backdrop is not None:  # a skybox: the image fills the background past the floor
+        assets["backdrop.png"] = texture_png(spec.backdrop)
+        asset_xml.append('<texture name="backdrop" type="skybox" file="backdrop.png"/>')
     body_xml: list[str] = []
     for i, o in enumerate(spec.objects):
         asset_xml.append(
@@ -50,7 +58,7 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
                 f'<mesh name="mesh{i}" vertex="{_f(MESHES[o.mesh].reshape(-1))}" '
                 f'scale="{_f(o.size)}"/>'
             )
-        body_xml.append(_object_body(i, o))
+        body_xml.append(_object_body(i, o, object_sites(spec.rigs, i, o.half_height())))
 
     static_xml = [
         f'<geom name="{FLOOR_GEOM}" type="plane" size="0 0 0.05" material="{floor_mat}" '
@@ -71,6 +79,11 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
             f'diffuse="{_f([light.diffuse] * 3)}" '
             f'specular="0.2 0.2 0.2" castshadow="{str(light.castshadow).lower()}" {kind}/>'
         )
+
+    # Rigs (hands, platforms, strings) come after the objects, keeping the objects' addresses.
+    rig_bodies, rig_sections = rigs_xml(spec.rigs, _f) if spec.rigs else ("", "")
+    if rig_bodies:
+        body_xml.append(rig_bodies)
 
     eye, rot = spec.camera.pose(0, spec.num_frames)
     xyaxes = _f(np.concatenate([rot[:, 0], rot[:, 1]]))
@@ -96,11 +109,11 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
     {chr(10).join(static_xml)}
     {chr(10).join(body_xml)}
   </worldbody>
-</mujoco>"""
+{rig_sections}</mujoco>"""
     return xml, assets
 
 
-def _object_body(i: int, o: ObjectSpec) -> str:
+def _object_body(i: int, o: ObjectSpec, sites: str = "") -> str:
     hidden = o.phantom is not None
     group = GROUP_HIDDEN if hidden else GROUP_OBJECT
     collide = 0 if hidden else 1
@@ -116,7 +129,7 @@ def _object_body(i: int, o: ObjectSpec) -> str:
         f'<body name="body{i}" pos="{_f(o.pos)}" quat="{_f(o.quat)}"><freejoint name="joint{i}"/>'
         f'<geom name="{object_geom_name(i)}" {shape} material="mat{i}" density="500" '
         f'friction="{o.friction:.3g} 0.01 0.001" group="{group}" contype="{collide}" '
-        f'conaffinity="{collide}"{solref}/></body>'
+        f'conaffinity="{collide}"{solref}/>{sites}</body>'
     )
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from judge.io.atomic import atomic_path, atomic_write_text
 from judge.io.writer import write_video
 from judge.labels import PLAUSIBLE
+from judge.synth.degrade import degrade_clip
 from judge.synth.group import Group
 
 SOURCE = "synthetic/mujoco"
@@ -35,6 +36,13 @@ def split_for(index: int, seed: int, ratios: dict[str, float]) -> str:
     return "train"
 
 
+def heldout_split(index: int, seed: int, ratios: dict[str, float]) -> str:
+    """Split of a held-out family's scene: val or test in their ratio to each other, never train."""
+    val, test = ratios.get("val", 0.0), ratios.get("test", 0.0)
+    u = np.random.default_rng([seed, index, 11]).random()
+    return "val" if u * (val + test) < val else "test"
+
+
 def clip_stem(index: int, variant: str) -> str:
     return f"{index:06d}_{variant}"
 
@@ -46,15 +54,25 @@ def write_group(
     seed: int,
     splits: dict[str, float],
     preset: str = "medium",
+    held_out=None,
 ) -> list[dict]:
-    """Write every clip of the group under `out/clips/` and return its manifest rows."""
+    """Write every clip of the group under `out/clips/` and return its manifest rows.
+
+    `held_out(family) -> bool` (e.g. `SynthConfig.held_out`) keeps a family out of train.
+    Frames are degraded here, the same way for every twin (`spec.degrade`), just before encoding.
+    """
     spec = group.spec
-    split = split_for(spec.index, seed, splits)
+    family = spec.family()
+    heldout = bool(held_out and held_out(family))
+    split = (
+        heldout_split(spec.index, seed, splits) if heldout else split_for(spec.index, seed, splits)
+    )
     rows = []
     for clip in group.clips:
         stem = clip_stem(spec.index, clip.variant)
         video, sidecar = f"clips/{stem}.mp4", f"clips/{stem}.npz"
-        write_video(out / video, clip.record.frames, fps=spec.fps, crf=spec.crf, preset=preset)
+        frames = degrade_clip(clip.record.frames, spec.degrade)
+        write_video(out / video, frames, fps=spec.fps, crf=spec.crf, preset=preset)
         write_annotations(out / sidecar, clip, group)
         row = {
             "path": video,
@@ -74,7 +92,10 @@ def write_group(
             "height": spec.height,
             "variant": clip.variant,
             "crf": spec.crf,
+            "family": family,
         }
+        if heldout:
+            row["holdout"] = True
         if clip.params:
             row["params"] = clip.params
         rows.append(row)

@@ -66,6 +66,7 @@ def generate(
     out = Path(out)
     _claim_folder(out, cfg, seed, overwrite)
     (out / "rows").mkdir(exist_ok=True)
+    cfg = _prepare_footage(cfg, out)
     mine = [i for i in range(num_scenes) if i % parts == part]
     todo = [i for i in mine if not _rows_path(out, i).exists()]
     summary = Summary(skipped=len(mine) - len(todo))
@@ -98,6 +99,16 @@ def generate(
     return summary
 
 
+def _prepare_footage(cfg: SynthConfig, out: Path) -> SynthConfig:
+    """Cache frames of `scene.texture_videos` under `out`, once, before workers need them."""
+    from judge.synth.photos import prepare_footage
+
+    try:
+        return prepare_footage(cfg, out)
+    except ValueError as e:
+        raise ConfigError(f"synth.scene.texture_videos: {e}") from None
+
+
 def _check_injectors(cfg: SynthConfig) -> None:
     """Build configured new-kind injectors now, so a bad `_target_` fails before any rendering."""
     from judge.synth.injectors import get_injector
@@ -121,7 +132,13 @@ def _render_job(job) -> tuple[int, int, list[str], str | None]:
     try:
         group = render_group(cfg, seed, index)
         rows = write_group(
-            group, Path(out), tuple(cfg.artifacts.labels), seed, cfg.splits, cfg.render.preset
+            group,
+            Path(out),
+            tuple(cfg.artifacts.labels),
+            seed,
+            cfg.splits,
+            cfg.render.preset,
+            held_out=cfg.held_out,
         )
         write_rows(_rows_path(Path(out), index), rows)
         return index, len(rows), group.failed, None
@@ -143,6 +160,7 @@ def _claim_folder(out: Path, cfg: SynthConfig, seed: int, overwrite: bool) -> No
             shutil.rmtree(out / sub, ignore_errors=True)
         for name in ("manifest.jsonl", CONFIG_FILE, "contact_sheet.png"):
             (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "texture_frames", ignore_errors=True)
     if path.exists():
         old = json.loads(path.read_text())
         new = json.loads(text)

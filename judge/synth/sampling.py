@@ -9,6 +9,8 @@ import numpy as np
 
 from judge.synth.camera import look_at, pixel_ray_to_floor
 from judge.synth.config import SynthConfig, image_files
+from judge.synth.look import LOOK_STREAM, sample_look
+from judge.synth.photos import photo_files
 from judge.synth.spec import (
     MESHES,
     BoxSpec,
@@ -38,7 +40,7 @@ def sample_scene(cfg: SynthConfig, seed: int, index: int, attempt: int = 0) -> S
 
     hard = None
     if a.hard_negatives and rng.random() < a.hard_negative_fraction:
-        hard = str(a.hard_negatives[rng.integers(len(a.hard_negatives))])
+        hard = _pick_hard_negative(rng, cfg)
     artifacts = _pick_artifacts(rng, cfg)
 
     camera = _sample_camera(rng, cfg, moving=hard is None)
@@ -67,13 +69,31 @@ def sample_scene(cfg: SynthConfig, seed: int, index: int, attempt: int = 0) -> S
     n = int(rng.integers(s.num_objects[0], s.num_objects[1] + 1))
     if hard is not None:
         stage.hard_negative(hard)
+    elif "clipping" in artifacts and rng.random() < CLIPPING_CONTACT_PROB:
+        stage.add_contact_pair()
     while len(spec.objects) < n:
         if not stage.add_random_object():
             break
     if rng.random() < s.occluder_prob and not spec.occluders:
         stage.add_occluder_somewhere()
     _add_phantoms(spec, rng, cfg)
+    look = scene_rng(seed, index, attempt, LOOK_STREAM)  # its own stream: defaults unchanged
+    sample_look(spec, cfg, look, moving=hard is None)
     return spec
+
+
+# Share of scenes with a clipping twin that get two objects sure to touch: without them almost
+# every clipping twin sank into the floor (the only contact most scenes have).
+CLIPPING_CONTACT_PROB = 0.8
+
+
+def _pick_hard_negative(rng: np.random.Generator, cfg: SynthConfig) -> str:
+    """One tag of `hard_negatives`, uniformly unless `hard_negative_weights` says otherwise."""
+    a = cfg.artifacts
+    if not a.hard_negative_weights:  # the original draw, so default scenes keep their bytes
+        return str(a.hard_negatives[rng.integers(len(a.hard_negatives))])
+    w = np.array([a.hard_negative_weights.get(t, 1.0) for t in a.hard_negatives], float)
+    return str(a.hard_negatives[rng.choice(len(w), p=w / w.sum())])
 
 
 def _pick_artifacts(rng: np.random.Generator, cfg: SynthConfig) -> list[str]:
@@ -122,9 +142,16 @@ def _sample_texture(rng: np.random.Generator, kinds, s) -> TextureSpec:
     if kind == "image":
         files = image_files(s.texture_dir)
         image = str(files[rng.integers(len(files))])
-    return TextureSpec(
+    elif kind in ("photo", "footage"):
+        files = photo_files(kind, s)
+        image = str(files[rng.integers(len(files))])
+    tex = TextureSpec(
         kind, c1, c2, repeat=float(rng.uniform(2, 8)), image=image, seed=int(rng.integers(2**31))
     )
+    if kind in ("photo", "footage"):
+        # A photo tiled every 12-50 cm looks like wallpaper; show one every 1-4 m instead.
+        tex.repeat, tex.px = tex.repeat / 8, s.photo_px
+    return tex
 
 
 def _sample_lights(rng: np.random.Generator, cfg: SynthConfig) -> list[LightSpec]:
@@ -153,6 +180,9 @@ class _Stage:
         self.eye = np.asarray(spec.camera.eye0)
         self.rot = look_at(self.eye, np.asarray(spec.camera.target))
         self.wall_limit = np.inf  # max distance from the camera along the view, if a back wall
+        # Floor discs `(centre (3,), radius)` kept free for a rig's path (a hand, a swing).
+        self.keep_out: list[tuple[np.ndarray, float]] = []
+        self.still = False  # a hard negative wants every further object at rest
 
     # --- geometry helpers -------------------------------------------------------------------
     def floor_point(self, u: float, v: float) -> np.ndarray | None:
@@ -199,7 +229,7 @@ class _Stage:
         for b in self.spec.occluders:
             if np.linalg.norm(np.asarray(b.pos[:2]) - p[:2]) < radius + max(b.size[:2]) + 0.05:
                 return False
-        return True
+        return all(np.linalg.norm(c[:2] - p[:2]) >= radius + r for c, r in self.keep_out)
 
     # --- objects ----------------------------------------------------------------------------
     def new_object(self, shape: str | None = None, motion: str = "rest") -> ObjectSpec:
@@ -238,6 +268,8 @@ class _Stage:
     def add_random_object(self) -> bool:
         rng, s = self.rng, self.cfg.scene
         motion = str(s.motions[rng.integers(len(s.motions))])
+        if self.still:  # drawn all the same, so that the stream of draws stays aligned
+            motion = "rest"
         if motion == "roll":
             shapes = [x for x in s.shapes if x in ROUND_SHAPES] or list(s.shapes)
             o = self.new_object(str(shapes[rng.integers(len(shapes))]), motion)
@@ -295,6 +327,19 @@ class _Stage:
             return
         w = np.cross([0, 0, 1.0], v) / radius
         o.angvel = tuple(float(x) for x in w)
+
+    def add_contact_pair(self) -> bool:
+        """Two objects that will touch (a collision or a stack), for clipping to pass through."""
+        if self.rng.random() < 0.5:
+            return self._collide_pair(self.new_object(motion="collide"))
+        base = self.new_object("box")
+        p = self.free_spot(base.radius())
+        if p is None:
+            return False
+        self.place(base, p)
+        self.spec.objects.append(base)
+        top = self.new_object(str(self.rng.choice(["box", "cylinder", "mesh"])), "stack")
+        return self._stack(top)
 
     def _stack(self, o: ObjectSpec) -> bool:
         bases = [b for b in self.spec.objects if b.shape == "box" and b.motion == "rest"]

@@ -12,6 +12,7 @@ from judge.synth.annotate import Annotator
 from judge.synth.camera import mat_to_quat
 from judge.synth.mjcf import build_mjcf, object_geom_name
 from judge.synth.render import SceneRenderer
+from judge.synth.rigs import RigDriver
 from judge.synth.spec import SceneSpec
 
 STATE = mujoco.mjtState.mjSTATE_INTEGRATION
@@ -26,6 +27,8 @@ class ClipRecord:
     masks: np.ndarray
     states: list[np.ndarray] = field(default_factory=list)  # full physics state per frame
     contacts: list[set] = field(default_factory=list)  # geom-id pairs touching per frame
+    # Per frame and rig `(T, R, 5)`: body position, grip held (0/1), rope length (see rigs.py).
+    rigs: np.ndarray | None = None
 
 
 class Scene:
@@ -48,6 +51,7 @@ class Scene:
         self.colliders = [self.floor, *self.walls, *self.occluders, *self.geoms]
         self.camera_poses = [spec.camera.pose(t, spec.num_frames) for t in range(spec.num_frames)]
         self._object_of = {g: i for i, g in enumerate(self.geoms)}
+        self.rig = RigDriver(m, spec.rigs, self.geoms) if spec.rigs else None
 
     def close(self) -> None:
         self.renderer.close()
@@ -63,6 +67,9 @@ class Scene:
                 mujoco.mju_quat2Mat(rot, np.asarray(o.quat, float))
                 d.qvel[a + 3 : a + 6] = rot.reshape(3, 3).T @ np.asarray(o.angvel)
         mujoco.mj_forward(model, d)
+        if self.rig is not None:  # a hand staged holding its object takes hold at time 0
+            self.rig.drive(model, d)
+            mujoco.mj_forward(model, d)
         return d
 
     def run(
@@ -75,7 +82,8 @@ class Scene:
         """Render frames `start..T-1`; frames before `start` are copied from `branch`.
 
         `injector` (an object with `apply(scene, model, data, t)`) changes a private copy of the
-        model and the data from frame `start` on; the clean model is never modified.
+        model and the data from frame `start` on; the clean model is never modified, except
+        for the relative pose a hand's grip records when it takes hold (see `rigs.RigDriver`).
         """
         sp = self.spec
         T, K = sp.num_frames, len(sp.objects)
@@ -91,7 +99,7 @@ class Scene:
         if start > 0:
             frames[:start] = branch.frames[:start]
             ann.copy_prefix(branch.ann, branch.masks, start)
-        states, contacts = [], []
+        states, contacts, rig_rows = [], [], []
         state = np.empty(mujoco.mj_stateSize(model, STATE))
         touching = np.zeros(K, bool)
         pairs: set = set()
@@ -100,8 +108,12 @@ class Scene:
             if t > start:
                 touching[:], pairs = False, set()
                 for _ in range(substeps):
+                    if self.rig is not None:
+                        self.rig.drive(model, data)
                     mujoco.mj_step(model, data)
                     self._collect_contacts(data, touching, pairs)
+                    if self.rig is not None:
+                        self.rig.support(data, touching)
                 mujoco.mj_forward(model, data)
             elif branch is not None and start > 0:
                 pairs = set(branch.contacts[t]) if branch.contacts else set()
@@ -113,9 +125,14 @@ class Scene:
                 injector.apply(self, model, data, t)
                 mujoco.mj_forward(model, data)
             self._collect_contacts(data, touching, pairs)
+            if self.rig is not None:
+                self.rig.support(data, touching)
+                rig_rows.append(self.rig.record(data))
             contacts.append(pairs)
             eye, rot = self.camera_poses[t]
             model.cam_pos[0], model.cam_quat[0] = eye, mat_to_quat(rot)
+            if sp.camera.zoom:  # the annotator reads the same per-frame fovy from the model
+                model.cam_fovy[0] = sp.camera.fovy_at(t, T)
             mujoco.mj_camlight(model, data)
             rgb, depth, seg = self.renderer.render(model, data)
             frames[t] = rgb
@@ -123,7 +140,12 @@ class Scene:
         if start > 0 and branch is not None:
             states = branch.states[:start] + states if keep_states else states
             contacts = branch.contacts[:start] + contacts
-        return ClipRecord(frames, ann.arrays, ann.masks, states, contacts)
+        rigs = None
+        if self.rig is not None:
+            rigs = np.stack(rig_rows)
+            if start > 0 and branch is not None and branch.rigs is not None:
+                rigs = np.concatenate([branch.rigs[:start], rigs])
+        return ClipRecord(frames, ann.arrays, ann.masks, states, contacts, rigs)
 
     def _collect_contacts(self, data: mujoco.MjData, touching: np.ndarray, pairs: set) -> None:
         n = data.ncon

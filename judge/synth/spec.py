@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-# MuJoCo geom type ids used in annotations (`mjtGeom`).
-SHAPE_IDS = {"sphere": 2, "capsule": 3, "ellipsoid": 4, "cylinder": 5, "box": 6, "mesh": 7}
+if TYPE_CHECKING:
+    from judge.synth.degrade import DegradeSpec
+
+TEXTURE_FAMILY = ("checker", "noise", "gradient", "solid", "image", "photo", "footage")
+# Values each axis of `SceneSpec.family()` takes; manifest rows record them as `family`.
+FAMILY_VALUES: dict[str, tuple[str, ...]] = {
+    "floor": TEXTURE_FAMILY,
+    "wall": (*TEXTURE_FAMILY, "none"),
+    "backdrop": (*TEXTURE_FAMILY, "none"),
+    "lighting": ("directional", "spot", "mixed"),
+    "camera": ("static", "moving", "zoom", "handheld"),
+    "look": ("clean", "degraded"),
+}
 
 # Convex meshes (unit half-extent); MuJoCo collides with their convex hull.
 MESHES: dict[str, np.ndarray] = {
@@ -68,12 +80,13 @@ class ObjectSpec:
 
 @dataclass
 class TextureSpec:
-    kind: str  # checker | noise | gradient | solid | image
+    kind: str  # checker | noise | gradient | solid | image | photo | footage
     rgb1: tuple[float, float, float]
     rgb2: tuple[float, float, float]
     repeat: float = 4.0
-    image: str | None = None
+    image: str | None = None  # the image file of image, photo and footage textures
     seed: int = 0
+    px: int = 128  # side of the square texture image, in pixels
 
 
 @dataclass
@@ -98,20 +111,38 @@ class LightSpec:
 
 @dataclass
 class CameraSpec:
-    """Camera pose at the first and last frame; poses in between are interpolated."""
+    """Camera pose at the first and last frame; poses in between are interpolated.
+
+    On top of that path: handheld shake (`shake_deg` degrees and `shake_m` metres RMS, a path
+    drawn from `shake_seed`) and a zoom (`fovy` at frame 0, `fovy * (1 + zoom)` at the last).
+    """
 
     eye0: tuple[float, float, float]
     eye1: tuple[float, float, float]
     target: tuple[float, float, float]
     fovy: float
+    shake_deg: float = 0.0
+    shake_m: float = 0.0
+    shake_seed: int = 0
+    zoom: float = 0.0
 
     def pose(self, frame: int, num_frames: int) -> tuple[np.ndarray, np.ndarray]:
         """Camera position `(3,)` and world-from-camera rotation `(3, 3)` at a frame."""
-        from judge.synth.camera import look_at
+        from judge.synth.camera import handheld_offsets, look_at, small_rotation
 
         a = frame / max(1, num_frames - 1)
         eye = (1 - a) * np.asarray(self.eye0) + a * np.asarray(self.eye1)
-        return eye, look_at(eye, np.asarray(self.target))
+        rot = look_at(eye, np.asarray(self.target))
+        if self.shake_deg or self.shake_m:
+            d = handheld_offsets(self.shake_seed, num_frames)[frame]
+            # Shake acts in the camera's own frame, as a hand turns and shifts the camera body.
+            rot = rot @ small_rotation(*np.radians(d[:3] * self.shake_deg))
+            eye = eye + rot @ (d[3:] * self.shake_m)
+        return eye, rot
+
+    def fovy_at(self, frame: int, num_frames: int) -> float:
+        """Vertical field of view in degrees at a frame (a linear zoom over the clip)."""
+        return self.fovy * (1 + self.zoom * frame / max(1, num_frames - 1))
 
 
 @dataclass
@@ -137,10 +168,35 @@ class SceneSpec:
     shadows: bool = True
     shadow_size: int = 1024
     antialias_samples: int = 4
+    backdrop: TextureSpec | None = None  # a skybox behind everything, instead of the flat clear
+    degrade: DegradeSpec | None = None  # camera-like degradations applied before encoding
+    # Visible helpers that move objects (hands, platforms, strings): `judge.synth.rigs.RigSpec`.
+    rigs: list = field(default_factory=list)
 
     @property
     def group(self) -> str:
         return f"scene-{self.index:06d}"
+
+    def family(self) -> dict[str, str]:
+        """The scene's randomisation family, one value per axis (see FAMILY_VALUES)."""
+        cam = self.camera
+        if cam.shake_deg or cam.shake_m:
+            camera = "handheld"
+        elif cam.zoom:
+            camera = "zoom"
+        else:
+            camera = "moving" if tuple(cam.eye0) != tuple(cam.eye1) else "static"
+        kinds = {light.directional for light in self.lights}
+        lighting = "mixed" if len(kinds) > 1 else ("directional" if True in kinds else "spot")
+        wall = self.walls[0].texture.kind if self.walls and self.walls[0].texture else "none"
+        return {
+            "floor": self.floor.kind,
+            "wall": wall,
+            "backdrop": self.backdrop.kind if self.backdrop else "none",
+            "lighting": lighting,
+            "camera": camera,
+            "look": "degraded" if self.degrade is not None and self.degrade.active() else "clean",
+        }
 
     def substeps(self) -> int:
         """Physics steps between two frames."""

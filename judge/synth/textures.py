@@ -1,4 +1,4 @@
-"""Texture images for floors and walls, handed to MuJoCo as in-memory PNG assets."""
+"""Texture images for floors, walls and backdrops, handed to MuJoCo as in-memory PNG assets."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ TEX_PX = 128
 
 
 def texture_png(tex: TextureSpec) -> bytes:
-    """Encode a texture as PNG bytes `TEX_PX x TEX_PX` (image textures are resized to it)."""
+    """Encode a texture as PNG bytes `tex.px x tex.px` (image textures are resized to it)."""
     img = texture_array(tex)
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="PNG", optimize=False)
@@ -21,13 +21,18 @@ def texture_png(tex: TextureSpec) -> bytes:
 
 
 def texture_array(tex: TextureSpec) -> np.ndarray:
-    """RGB uint8 `(TEX_PX, TEX_PX, 3)` for a texture spec."""
+    """RGB uint8 `(tex.px, tex.px, 3)` for a texture spec (`tex.px` is TEX_PX unless set)."""
     c1 = np.asarray(tex.rgb1, float)
     c2 = np.asarray(tex.rgb2, float)
-    n = TEX_PX
+    n = tex.px
     if tex.kind == "image":
         with Image.open(tex.image) as im:
             return np.asarray(im.convert("RGB").resize((n, n), Image.BILINEAR))
+    if tex.kind in ("photo", "footage"):
+        from judge.synth.photos import crop_square
+
+        with Image.open(tex.image) as im:
+            return crop_square(im, n, tex.seed)
     if tex.kind == "checker":
         yy, xx = np.mgrid[0:n, 0:n] // (n // 2)
         w = ((yy + xx) % 2)[..., None].astype(float)
