@@ -41,7 +41,7 @@ from pathlib import Path
 
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest
-from judge.labels import ARTIFACT_LABELS
+from judge.labels import ARTIFACT_LABELS, HARD_NEGATIVE_TAGS
 from judge.workflow import (
     BIN,
     best_checkpoint,
@@ -55,14 +55,35 @@ from judge.workflow import (
 from judge.workflow import run_logged as run
 
 # The targets of the quality issues: (title, source family or None for overall, key, op, bound).
+# (title, source family or None for the whole test set, metric key, op, bound). Issue 7 (real
+# footage) first, then issue 8 (wider renderer, plausible motion, held-out family). Keys ending
+# in "worst" are derived in `with_worst` (missing when nothing to take them over).
 TARGETS = (
     ("real footage FPR (held-out videos)", "real", "fpr", "<=", 0.05),
     ("spliced twins AUROC (held-out videos)", "spliced", "plausible/auroc", ">=", 0.90),
     ("spliced twins pair accuracy", "spliced", "pair_acc", ">=", 0.95),
     ("recall on artifact clips", None, "plausible/recall", ">=", 0.85),
-    ("synthetic macro AUROC", "synthetic", "auroc", ">=", 0.92),
+    ("synthetic macro AUROC", "synthetic", "auroc", ">=", 0.93),
+    ("synthetic AUROC, weakest label", "synthetic", "auroc/worst", ">=", 0.85),
     ("synthetic untagged clean FPR", "synthetic", "fpr/untagged", "<=", 0.05),
+    ("synthetic hard-negative FPR, worst tag", "synthetic", "fpr/worst", "<=", 0.10),
+    ("held-out family pair accuracy", "held-out", "pair_acc", ">=", 0.95),
 )
+
+
+def with_worst(figures: dict) -> dict:
+    """`figures` plus `auroc/worst` (lowest per-label AUROC) and `fpr/worst` (highest FPR of a
+    hard-negative tag), each only when some value exists."""
+    out = dict(figures)
+    aurocs = [figures.get(f"{k}/auroc") for k in ARTIFACT_LABELS]
+    aurocs = [v for v in aurocs if v is not None and v == v]
+    fprs = [figures.get(f"fpr/{t}") for t in HARD_NEGATIVE_TAGS]
+    fprs = [v for v in fprs if v is not None and v == v]
+    if aurocs:
+        out["auroc/worst"] = min(aurocs)
+    if fprs:
+        out["fpr/worst"] = max(fprs)
+    return out
 
 
 def learning_curve(metrics_csv: Path) -> list[dict]:
@@ -165,7 +186,7 @@ def check_targets(test: dict, sources: dict) -> list[dict]:
     it is met (None then too)."""
     out = []
     for title, family, key, op, bound in TARGETS:
-        figures = test if family is None else sources.get(family) or {}
+        figures = with_worst(test if family is None else sources.get(family) or {})
         value = figures.get(key)
         value = None if value is None or value != value else float(value)  # NaN: missing
         met = None if value is None else (value <= bound if op == "<=" else value >= bound)

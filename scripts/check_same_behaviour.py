@@ -118,15 +118,46 @@ def fingerprint(work: Path) -> dict:
         "scores": sha(json.dumps(records, sort_keys=True).encode()),
         "records": {r["path"]: sha(json.dumps(r, sort_keys=True).encode()) for r in records},
         "plausibility": {r["path"]: r.get("plausibility") for r in records},
+        "full_records": records,
     }
 
 
+def _leaves(value, prefix: str = "") -> dict:
+    """A record's values flattened to `{"scores.teleport": 0.1, ...}`."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            out.update(_leaves(v, f"{prefix}{k}."))
+        return out
+    return {prefix.rstrip("."): value}
+
+
 def compare(new: dict, old: dict) -> list[str]:
-    diffs = []
-    for key in ("tensors", "records"):
-        for name in sorted(set(new[key]) | set(old[key])):
-            if new[key].get(name) != old[key].get(name):
-                diffs.append(f"{key}: {name}")
+    """What differs: weight tensors by name, then score-record fields with how many clips differ
+    in each and, for numbers, the largest relative difference."""
+    diffs = [
+        f"tensor {name}"
+        for name in sorted(set(new["tensors"]) | set(old["tensors"]))
+        if new["tensors"].get(name) != old["tensors"].get(name)
+    ]
+    if "full_records" not in old or "full_records" not in new:
+        changed = [n for n in sorted(new["records"]) if new["records"][n] != old["records"].get(n)]
+        return diffs + [f"record {n}" for n in changed]
+    fields: dict[str, list[float]] = {}
+    old_by = {r["path"]: r for r in old["full_records"]}
+    for r in new["full_records"]:
+        a, b = _leaves(r), _leaves(old_by.get(r["path"], {}))
+        for key in sorted(set(a) | set(b)):
+            x, y = a.get(key), b.get(key)
+            if x == y:
+                continue
+            numbers = all(isinstance(v, float | int) and not isinstance(v, bool) for v in (x, y))
+            rel = abs(x - y) / max(abs(x), abs(y), 1e-12) if numbers else float("nan")
+            fields.setdefault(key.split(".")[0], []).append(rel)
+    for key, rels in sorted(fields.items()):
+        nums = [v for v in rels if v == v]
+        worst = f", largest relative difference {max(nums):.1e}" if nums else ""
+        diffs.append(f"record field {key}: {len(rels)} values differ{worst}")
     return diffs
 
 

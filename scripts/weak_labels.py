@@ -1,0 +1,68 @@
+"""Break each label's AUROC down by how its clips were injected, and draw its worst misses.
+
+    judge-score data/generated/test/manifest.jsonl --judge JUDGE --out bench/test_scores.jsonl
+    python scripts/weak_labels.py --manifest data/generated/test/manifest.jsonl \
+        --scores bench/test_scores.jsonl --out bench/weak_labels --labels clipping morph
+
+Writes `<out>/breakdown.json` and `<out>/worst_<label>.png` (the lowest-scored positives, each
+above its clean twin, frames around the onset) and prints one table per label.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from judge.io.atomic import atomic_write_text
+from judge.io.manifest import read_manifest, resolve_path
+from judge.labels import ARTIFACT_LABELS
+from judge.report.label_breakdown import label_breakdown, worst_misses
+from judge.synth.contact_sheet import pair_sheet
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--manifest", type=Path, required=True, help="a labelled synthetic manifest")
+    ap.add_argument("--scores", type=Path, required=True, help="judge-score JSONL of its clips")
+    ap.add_argument("--out", type=Path, required=True, help="folder for the JSON and sheets")
+    ap.add_argument("--labels", nargs="+", default=list(ARTIFACT_LABELS))
+    ap.add_argument("--worst", type=int, default=6, help="misses drawn per label")
+    args = ap.parse_args()
+
+    rows = read_manifest(args.manifest)
+    key = lambda p: os.path.realpath(p)  # noqa: E731
+    by_path = {}
+    for line in args.scores.read_text().splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            by_path[key(rec["path"])] = rec
+    records = [by_path.get(key(resolve_path(args.manifest, r["path"]))) for r in rows]
+    if not any(records):
+        raise SystemExit(f"{args.scores}: no record matches a clip of {args.manifest}")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = {}
+    for label in args.labels:
+        table = label_breakdown(rows, records, label)
+        result[label] = table
+        print(f"\n{label}")
+        for group, v in table.items():
+            print(f"  {group:18s} n={v['n']:4d}  AUROC {v['auroc']:.3f}")
+        worst = worst_misses(rows, records, label, args.worst)
+        if worst:
+            notes = [f"score {s:.2f}" for _, _, s in worst]
+            sheet = pair_sheet(
+                args.manifest,
+                [(a, c) for a, c, _ in worst],
+                args.out / f"worst_{label}.png",
+                notes=notes,
+            )
+            print(f"  worst misses: {sheet}")
+    atomic_write_text(args.out / "breakdown.json", json.dumps(result, indent=1))
+    print(f"\nwrote {args.out / 'breakdown.json'}")
+
+
+if __name__ == "__main__":
+    main()
