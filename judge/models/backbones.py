@@ -32,7 +32,7 @@ def _is_path(pretrained: Pretrained) -> bool:
 
 
 def build_tiny3d(pretrained: Pretrained = False, **kwargs) -> Tiny3D:
-    """Tiny3D (`tiny3d.Tiny3D` kwargs: width, diff_input, spatial_pool, clip_pool)."""
+    """Tiny3D (`tiny3d.Tiny3D` kwargs: width, depth, diff_input, spatial_pool, clip_pool)."""
     if pretrained is True:
         raise ValueError("tiny3d has no published weights: pass pretrained=<path to a state dict>")
     model = Tiny3D(**kwargs)
@@ -46,9 +46,12 @@ def build_torchvision_video(
     pretrained: Pretrained = False,
     spatial_pool: str = "mean",
     clip_pool: str = "max",
+    temporal_skip: bool = False,
+    channels_last: bool = False,
     **kwargs,
 ) -> TorchvisionVideoBackbone:
-    """A `torchvision.models.video` model by `name`, wrapped as a backbone.
+    """A `torchvision.models.video` model by `name`, wrapped as a backbone
+    (`temporal_skip`, `channels_last`: see `TorchvisionVideoBackbone`).
 
     Remaining `kwargs` go to the torchvision builder (e.g. `stochastic_depth_prob` for
     mvit_v2_s / swin3d_t); with `pretrained=True` they must agree with the weights.
@@ -60,7 +63,14 @@ def build_torchvision_video(
     if _is_path(pretrained):
         # Before the head is removed, so a file saved from the torchvision model loads as is.
         load_weights_file(model, pretrained, optional_prefixes=VIDEO_SPECS[name].head)
-    return TorchvisionVideoBackbone(name, model, spatial_pool=spatial_pool, clip_pool=clip_pool)
+    return TorchvisionVideoBackbone(
+        name,
+        model,
+        spatial_pool=spatial_pool,
+        clip_pool=clip_pool,
+        temporal_skip=temporal_skip,
+        channels_last=channels_last,
+    )
 
 
 BACKBONES: dict[str, Callable[..., nn.Module]] = {

@@ -24,7 +24,7 @@ class JudgeHeads(nn.Module):
     `forward(frames (B, C, T'), clip (B, C'), num_frames=T)` returns logits
     `labels (B, L)`, `plausible (B,)` (positive = plausible) and `frames (B, T)`, and
     `features (B, C' [+ C])`: the vector the clip heads read, before dropout (the judge's
-    out-of-domain measure compares it with training statistics, `judge.scoring.domain`).
+    out-of-domain measure compares it with training statistics, `judge.training.domain`).
     """
 
     def __init__(

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from judge.models.backbones import Pretrained, build_backbone
+from judge.models.freeze import freeze_modules, modules_to_freeze
 from judge.models.heads import JudgeHeads
 
 
@@ -22,8 +23,12 @@ class JudgeModel(nn.Module):
     (B, D)`, the vector the clip heads read (for the out-of-domain measure).
 
     `config` is a plain dict of the constructor arguments of `build_model` (without
-    `pretrained`: a checkpoint's weights replace whatever the backbone started from), so
-    `build_model(**model.config)` rebuilds the architecture anywhere.
+    `pretrained`: a checkpoint's weights replace whatever the backbone started from; without
+    `freeze`: a training choice, not the architecture), so `build_model(**model.config)`
+    rebuilds the architecture anywhere.
+
+    `freeze` (see `judge.models.freeze`): the backbone stages it names get
+    `requires_grad=False` and stay in eval mode through `train()`.
     """
 
     def __init__(
@@ -33,6 +38,7 @@ class JudgeModel(nn.Module):
         dropout: float = 0.0,
         config: dict[str, Any] | None = None,
         event_pool: bool = False,
+        freeze: str | None = "none",
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -45,6 +51,16 @@ class JudgeModel(nn.Module):
         )
         self.num_labels = num_labels
         self.config = dict(config or {})
+        self.freeze = freeze or "none"
+        self._frozen = modules_to_freeze(backbone, freeze)
+        freeze_modules(self._frozen)
+
+    def train(self, mode: bool = True) -> JudgeModel:
+        """As `nn.Module.train`, but frozen stages stay in eval mode (fixed BatchNorm)."""
+        super().train(mode)
+        for module in self._frozen:
+            module.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """`(B, 3, T, H, W)` -> `{"labels": (B, L), "plausible": (B,), "frames": (B, T),
@@ -59,11 +75,14 @@ def build_model(
     pretrained: Pretrained = False,
     dropout: float = 0.0,
     event_pool: bool = False,
+    freeze: str | None = "none",
     **backbone_kwargs,
 ) -> JudgeModel:
     """Build a JudgeModel: `backbone` a key of `BACKBONES`, `backbone_kwargs` its options
-    (e.g. `width`, `diff_input` for tiny3d; `spatial_pool`, `clip_pool` for any);
-    `event_pool` is an option of the heads (see `JudgeHeads`)."""
+    (e.g. `width`, `depth`, `diff_input` for tiny3d; `temporal_skip`, `channels_last` for the
+    torchvision resnets; `spatial_pool`, `clip_pool` for any); `event_pool` is an option of the
+    heads (see `JudgeHeads`); `freeze` one of `judge.models.freeze`'s modes, applied after
+    `pretrained` weights are loaded."""
     net = build_backbone(backbone, pretrained=pretrained, **backbone_kwargs)
     config = {
         "backbone": backbone,
@@ -73,7 +92,12 @@ def build_model(
         **{k: _plain(v) for k, v in backbone_kwargs.items()},
     }
     return JudgeModel(
-        net, num_labels=num_labels, dropout=dropout, config=config, event_pool=event_pool
+        net,
+        num_labels=num_labels,
+        dropout=dropout,
+        config=config,
+        event_pool=event_pool,
+        freeze=freeze,
     )
 
 

@@ -49,15 +49,20 @@ def conv_bn_act(cin: int, cout: int, kernel, stride, padding, act: bool = True) 
 class ResBlock3d(nn.Module):
     """Two 3x3x3 convolutions with a residual; the first halves H and W (never T).
 
-    `(B, cin, T, H, W)` -> `(B, cout, T, ceil(H/2), ceil(W/2))`.
+    `(B, cin, T, H, W)` -> `(B, cout, T, ceil(H/2), ceil(W/2))`; with `downsample=False`
+    (the extra blocks of a deeper Tiny3D, `cin == cout`) -> `(B, cout, T, H, W)` with an
+    identity shortcut.
     """
 
-    def __init__(self, cin: int, cout: int) -> None:
+    def __init__(self, cin: int, cout: int, downsample: bool = True) -> None:
         super().__init__()
-        stride = (1, 2, 2)
+        stride = (1, 2, 2) if downsample else 1
         self.conv1 = conv_bn_act(cin, cout, 3, stride, 1)
         self.conv2 = conv_bn_act(cout, cout, 3, 1, 1, act=False)
-        self.shortcut = conv_bn_act(cin, cout, 1, stride, 0, act=False)
+        if downsample or cin != cout:
+            self.shortcut = conv_bn_act(cin, cout, 1, stride, 0, act=False)
+        else:
+            self.shortcut = nn.Identity()
         self.act = nn.ReLU(inplace=True)
         # No "zero-init residual" here: every block's shortcut is a strided 1x1x1 projection,
         # so zeroing the residual branch would start the net as a stack of 1x1 convolutions
@@ -74,6 +79,9 @@ class Tiny3D(nn.Module):
     Args:
         width: channel multiplier on `BASE_CHANNELS` (1.0 gives 890,240 parameters with
             `diff_input=True`).
+        depth: residual blocks per stage (1: the CPU judge). Blocks after a stage's first keep
+            its size (stride 1, identity shortcut); they are appended to the flat `stages`, so
+            depth 1 keeps the state-dict keys of every earlier checkpoint.
         diff_input: feed frames and frame differences (6 channels) instead of frames alone.
         in_channels: colour channels of a frame (3).
         spatial_pool: "max" (default) or "mean" over H', W' for the per-frame features.
@@ -89,6 +97,7 @@ class Tiny3D(nn.Module):
     def __init__(
         self,
         width: float = 1.0,
+        depth: int = 1,
         diff_input: bool = True,
         in_channels: int = 3,
         spatial_pool: str = "max",
@@ -97,6 +106,8 @@ class Tiny3D(nn.Module):
         super().__init__()
         if width <= 0:
             raise ValueError(f"width must be positive, got {width}")
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
         check_pool_options(spatial_pool, clip_pool)
         self.diff_input = diff_input
         self.in_channels = in_channels
@@ -107,13 +118,27 @@ class Tiny3D(nn.Module):
         # 5x5 in space for a wider first view; 3 in time: the stem already compares each frame
         # (and its difference) with its neighbours.
         self.stem = conv_bn_act(cin, c0, (3, 5, 5), (1, 2, 2), (1, 2, 2))
-        self.stages = nn.Sequential(ResBlock3d(c0, c1), ResBlock3d(c1, c2), ResBlock3d(c2, c3))
+        blocks, self.block_stage = [], []  # block_stage[i]: the stage (1-3) of stages[i]
+        for stage, (cin_s, cout_s) in enumerate(((c0, c1), (c1, c2), (c2, c3)), start=1):
+            for k in range(depth):
+                blocks.append(ResBlock3d(cin_s if k == 0 else cout_s, cout_s, downsample=k == 0))
+                self.block_stage.append(stage)
+        self.stages = nn.Sequential(*blocks)
+        self.depth = depth
         self.out_channels = c3
         self.clip_channels = clip_channels(c3, clip_pool)
         # Channels-last weights and activations: oneDNN's 3D convolution backward is about 1.5x
         # faster in this layout on a CPU (a batch of 16 at 16x64x64 on 2 cores: 0.36 s a
         # training step in NCDHW, 0.24 s in NDHWC); inference runs at the same speed either way.
         self.to(memory_format=torch.channels_last_3d)
+
+    def stage_modules(self) -> list[list[nn.Module]]:
+        """The modules of stage 0 (the stem) to 3, in order: what `freeze="stages_up_to_N"`
+        freezes (`judge.models.freeze`)."""
+        stages: list[list[nn.Module]] = [[self.stem], [], [], []]
+        for block, stage in zip(self.stages, self.block_stage, strict=True):
+            stages[stage].append(block)
+        return stages
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """`(B, 3, T, H, W)` -> `(B, C, T, ceil(H/16), ceil(W/16))`."""

@@ -17,6 +17,12 @@ mc3_18 convolves in time only in its stem and layer1 (layers 2-4 are 2D, stride 
 it keeps the full temporal resolution: the one torchvision backbone whose onset logits are not
 interpolated. The Kinetics weights were trained at 16 x 112 x 112 (resnets), 16 x 224 x 224
 (mvit_v2_s, s3d, swin3d_t), with the Kinetics mean/std normalisation the dataset uses.
+
+`temporal_skip=True` (resnets only) gives r3d_18 and r2plus1d_18 per-frame features at the
+input's T: layer1's output, which still has all T frames, pooled over space and projected
+(a 1x1 convolution, zero at initialisation, so a pretrained model starts where it was) is
+added to layer4's per-frame features interpolated from T/8 to T. The onset head then reads
+frame-exact evidence; the clip feature stays layer4's.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from judge.models.pooling import check_pool_options, clip_channels, pool_feature_map
+from judge.models.heads import to_input_frames
+from judge.models.pooling import check_pool_options, clip_channels, pool_feature_map, pool_space
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,10 @@ class VideoSpec:
     head: tuple[str, ...]
     # Smallest input (T, H, W) the network runs on; smaller raises a clear ValueError.
     min_size: tuple[int, int, int] = (1, 1, 1)
+
+
+RESNETS = ("r3d_18", "r2plus1d_18", "mc3_18")
+LAYER1_CHANNELS = 64  # width of layer1 in the three resnets
 
 
 def _resnet_features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -121,13 +132,23 @@ class TorchvisionVideoBackbone(nn.Module):
         model: the torchvision model, weights already loaded; its head modules are deleted.
         spatial_pool: "mean" (default: what the pretrained head was trained on) or "max".
         clip_pool: "max" (default; see `pooling.pool_time`), "mean" or "maxmean".
+        temporal_skip: resnets only: per-frame features at the input's T (module docstring);
+            `temporal_stride` becomes 1.
+        channels_last: weights and input in the channels-last 3D layout (faster convolutions
+            with cuDNN in bf16 and with oneDNN on CPUs).
 
     Input `(B, 3, T, H, W)`. Returns per-frame features `(B, C, T')` and a clip feature `(B, C)`
     (`(B, 2C)` for "maxmean"); C = `out_channels`, T / T' ~ `temporal_stride`.
     """
 
     def __init__(
-        self, name: str, model: nn.Module, spatial_pool: str = "mean", clip_pool: str = "max"
+        self,
+        name: str,
+        model: nn.Module,
+        spatial_pool: str = "mean",
+        clip_pool: str = "max",
+        temporal_skip: bool = False,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         if name not in VIDEO_SPECS:
@@ -144,9 +165,45 @@ class TorchvisionVideoBackbone(nn.Module):
         self.out_channels = spec.out_channels
         self.clip_channels = clip_channels(spec.out_channels, clip_pool)
         self.temporal_stride = spec.temporal_stride
+        self.skip = None
+        if temporal_skip:
+            if name not in RESNETS:
+                raise ValueError(f"temporal_skip is for {RESNETS}, not {name!r}")
+            self.skip = nn.Conv1d(LAYER1_CHANNELS, spec.out_channels, kernel_size=1)
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
+            self.temporal_stride = 1
+        self.channels_last = channels_last
+        if channels_last:
+            self.model.to(memory_format=torch.channels_last_3d)
+
+    def stage_modules(self) -> list[list[nn.Module]]:
+        """Stages for `judge.models.freeze`: stem, layer1-4 for the resnets; the whole
+        torchvision model as stage 0 for the others. The temporal skip is in none."""
+        if self.name in RESNETS:
+            m = self.model
+            return [[m.stem], [m.layer1], [m.layer2], [m.layer3], [m.layer4]]
+        return [[self.model]]
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """`(B, 3, T, H, W)` -> last feature map `(B, C, T', H', W')`."""
+        return _FEATURES[self.name](self.model, self._prepare(x))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(B, 3, T, H, W)` -> (per-frame `(B, C, T')`, clip `(B, C)`); T' = T with
+        `temporal_skip`."""
+        if self.skip is None:
+            return pool_feature_map(self.feature_map(x), self.spatial_pool, self.clip_pool)
+        m = self.model
+        early = m.layer1(m.stem(self._prepare(x)))  # (B, 64, T, H/2, W/2)
+        fmap = m.layer4(m.layer3(m.layer2(early)))  # (B, 512, T/8, H/16, W/16)
+        frames, clip = pool_feature_map(fmap, self.spatial_pool, self.clip_pool)
+        fine = self.skip(pool_space(early, self.spatial_pool))  # (B, 512, T)
+        frames = to_input_frames(frames, x.shape[2]) + fine
+        return frames, clip
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Check the input's shape (a clear ValueError) and put it in the model's layout."""
         if x.ndim != 5 or x.shape[1] != 3:
             raise ValueError(f"{self.name} expects (B, 3, T, H, W), got {tuple(x.shape)}")
         if any(s < m for s, m in zip(x.shape[2:], self.spec.min_size, strict=True)):
@@ -154,8 +211,4 @@ class TorchvisionVideoBackbone(nn.Module):
                 f"{self.name} needs T x H x W of at least {self.spec.min_size}, "
                 f"got {tuple(x.shape[2:])}"
             )
-        return _FEATURES[self.name](self.model, x)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """`(B, 3, T, H, W)` -> (per-frame `(B, C, T')`, clip `(B, C)`)."""
-        return pool_feature_map(self.feature_map(x), self.spatial_pool, self.clip_pool)
+        return x.contiguous(memory_format=torch.channels_last_3d) if self.channels_last else x
