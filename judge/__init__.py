@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__"]
 
 # Public name -> module that defines it; imported only on first attribute access.
-_LAZY: dict[str, str] = {"Judge": "judge.scoring.judge"}
+_LAZY: dict[str, str] = {"Judge": "judge.inference.judge"}
 
 
 def __getattr__(name: str) -> object:

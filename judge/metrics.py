@@ -2,8 +2,8 @@
 dependency): sigmoid, ROC and precision-recall curves, AUROC, average precision, the expected
 calibration error and its reliability bins.
 
-Calibration (``judge.scoring.calibration``), evaluation (``judge.report``) and score aggregation
-(``judge.scoring.aggregate``) all compute them here, so a figure means the same everywhere.
+Calibration (``judge.calibration``), evaluation (``judge.evaluation``) and score aggregation
+(``judge.inference.aggregate``) all compute them here, so a figure means the same everywhere.
 Conventions:
 
 - ``y`` holds 0/1 labels (unknown labels dropped by the caller), ``s`` / ``p`` float scores of

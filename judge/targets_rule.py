@@ -1,5 +1,6 @@
 """Whether a labelled clip, taken whole, is plausible: the one rule evaluation and calibration
-share (``judge.report.clip_metrics.Truth.from_rows`` and ``judge.scoring.calibration_data``).
+share (``judge.evaluation.clip_metrics.Truth.from_rows`` and
+``judge.calibration.calibration_data``).
 
 A row's ``plausible`` label, when it has one, decides. Without one, the clip is an artifact
 clip (0) when it has any positive artifact label or any event, and clean (1) when every label

@@ -37,13 +37,13 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 import judge
 from judge.data.transforms import MEAN, STD
+from judge.inference.export import export_judge
+from judge.inference.inputs import iter_entries
+from judge.inference.judge import Judge
+from judge.inference.stream import ReadOptions, WindowStream, worker_init
 from judge.io.video import open_video
 from judge.io.writer import write_video
 from judge.models import build_model
-from judge.scoring.export import export_judge
-from judge.scoring.inputs import iter_entries
-from judge.scoring.judge import Judge
-from judge.scoring.stream import ReadOptions, WindowStream, worker_init
 
 # name -> (width, height, frames (min, max), fps)
 SETS = {"synthetic": (96, 96, (24, 48), 15), "generated": (832, 480, (49, 49), 16)}

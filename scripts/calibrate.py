@@ -5,7 +5,7 @@ python scripts/calibrate.py --judge PATH --manifest val.jsonl --target-precision
 
 import sys
 
-from judge.scoring.cli_calibrate import main
+from judge.cli.calibrate import main
 
 if __name__ == "__main__":
     sys.exit(main())

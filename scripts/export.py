@@ -5,7 +5,7 @@ python scripts/export.py CHECKPOINT --out FOLDER [--onnx] [--overwrite]
 
 import sys
 
-from judge.scoring.cli_export import main
+from judge.cli.export import main
 
 if __name__ == "__main__":
     sys.exit(main())

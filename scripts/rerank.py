@@ -5,7 +5,7 @@ python scripts/rerank.py --judge PATH --group-by folder --out ranked.jsonl FOLDE
 
 import sys
 
-from judge.scoring.cli_rerank import main
+from judge.cli.rerank import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@ python scripts/score.py --judge PATH --out scores.jsonl VIDEO_OR_FOLDER_OR_GLOB_
 
 import sys
 
-from judge.scoring.cli_score import main
+from judge.cli.score import main
 
 if __name__ == "__main__":
     sys.exit(main())

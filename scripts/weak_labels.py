@@ -4,8 +4,10 @@
     python scripts/weak_labels.py --manifest data/generated/test/manifest.jsonl \
         --scores bench/test_scores.jsonl --out bench/weak_labels --labels clipping morph
 
-Writes `<out>/breakdown.json` and `<out>/worst_<label>.png` (the lowest-scored positives, each
-above its clean twin, frames around the onset) and prints one table per label.
+Writes `<out>/breakdown.json` (per label: AUROC against clean clips by injection fact, and
+against each other variant, which shows the kinds a label confuses it with) and
+`<out>/worst_<label>.png` (the lowest-scored positives, each above its clean twin, frames around
+the onset) and prints the tables.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import json
 import os
 from pathlib import Path
 
+from judge.evaluation.label_breakdown import label_breakdown, label_confusion, worst_misses
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
 from judge.labels import ARTIFACT_LABELS
-from judge.report.label_breakdown import label_breakdown, worst_misses
 from judge.synth.contact_sheet import pair_sheet
 
 
@@ -46,10 +48,14 @@ def main() -> None:
     result = {}
     for label in args.labels:
         table = label_breakdown(rows, records, label)
-        result[label] = table
-        print(f"\n{label}")
+        against = label_confusion(rows, records, label)
+        result[label] = {"by_fact": table, "against": against}
+        print(f"\n{label}: positives against clean clips, by how they were made")
         for group, v in table.items():
             print(f"  {group:18s} n={v['n']:4d}  AUROC {v['auroc']:.3f}")
+        print(f"{label}: all positives against each other variant")
+        for variant, v in against.items():
+            print(f"  vs {variant:15s} n={v['n']:4d}  AUROC {v['auroc']:.3f}")
         worst = worst_misses(rows, records, label, args.worst)
         if worst:
             notes = [f"score {s:.2f}" for _, _, s in worst]

@@ -1,4 +1,4 @@
-"""The demo's candidate pool and its best-of-N summary (judge.demo), without training."""
+"""The demo's candidate pool and its best-of-N summary (judge.cli.demo), without training."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from judge.demo import best_of_n, build_pool, print_summary
+from judge.cli.demo import best_of_n, build_pool, print_summary
 from judge.io.manifest import write_manifest
 
 

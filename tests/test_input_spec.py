@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from judge.data.input_spec import MEAN, STD, InputSpec
-from judge.scoring.loading import JudgeLoadError, input_spec
+from judge.inference.loading import JudgeLoadError, input_spec
 
 
 def test_round_trip_through_plain_data():

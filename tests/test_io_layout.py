@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from judge.inference.inputs import iter_entries
 from judge.io.extensions import VIDEO_EXTENSIONS, has_video_extension
-from judge.scoring.inputs import iter_entries
 from judge.sources import find_videos
 
 
@@ -50,8 +50,24 @@ def test_public_names_still_import_from_video():
 
 
 def test_one_decode_timeout_for_training_and_scoring():
+    from judge.inference import stream
     from judge.io import timeout, video
-    from judge.scoring import stream
 
     assert stream.call_with_timeout is timeout.call_with_timeout
     assert video.call_with_timeout is timeout.call_with_timeout
+
+
+def test_scoring_inputs_match_paths_as_every_file_does(tmp_path):
+    """A video reached through a linked folder is the same video (`path_key`), and a
+    manifest's bad lines are named as `judge.io.jsonl` names them."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.mp4").write_bytes(b"")
+    (tmp_path / "link").symlink_to(real)
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"path": "real/a.mp4"}\n\n{"nopath": 1}\n{not json\n')
+    entries = list(iter_entries([real, tmp_path / "link", manifest]))
+    assert [e.path for e in entries if e.error is None] == [str(real / "a.mp4")]
+    errors = {e.path: e.error for e in entries if e.error}
+    assert errors[f"{manifest}:3"].endswith("manifest row has no 'path' string")
+    assert errors[f"{manifest}:4"].startswith(f"{manifest}:4: invalid JSON (")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from judge.report.label_breakdown import facts, label_breakdown, worst_misses
+from judge.evaluation.label_breakdown import facts, label_breakdown, label_confusion, worst_misses
 
 
 def row(group, variant, *, partner=None, frame=8, bbox=(0, 0, 4, 4), mode=None):
@@ -61,3 +61,13 @@ def test_worst_misses_come_lowest_first_with_their_clean_twin():
     ]
     skipped = [None, *records[1:]]
     assert len(worst_misses(rows, skipped, "clipping", 1)) == 1
+
+
+def test_confusion_scores_positives_against_each_other_variant():
+    rows = [row("c", "clean"), row("c2", "clean"), row("a", "clipping"), row("b", "clipping")]
+    rows.append({**row("v", "clean"), "variant": "vanish"})
+    records = [rec(0.1), rec(0.2), rec(0.6), rec(0.7), rec(0.65)]
+    against = label_confusion(rows, records, "clipping")
+    assert list(against) == ["clean", "vanish"]
+    assert against["clean"] == {"n": 2, "auroc": 1.0}
+    assert against["vanish"] == {"n": 1, "auroc": 0.5}  # one positive above it, one below

@@ -38,7 +38,7 @@ def make_manifest(folder: Path, rows: list[dict], name="manifest.jsonl") -> Path
 
 def run_cli(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "judge.data_cli", *map(str, args)],
+        [sys.executable, "-m", "judge.cli.data", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -8,11 +8,12 @@ import os
 
 import pytest
 
+from judge.cli import calibrate as cli_calibrate
+from judge.cli import rerank as cli_rerank
+from judge.evaluation.scoring import judge_records
 from judge.io.manifest import read_manifest, write_manifest
 from judge.io.pathkey import path_key
-from judge.report.scoring import judge_records
-from judge.scoring import cli_calibrate, cli_rerank
-from judge.scoring.grouping import column_groups
+from judge.rerank.grouping import column_groups
 
 LABELS = {"teleport": 0, "plausible": 1}
 

@@ -21,12 +21,12 @@ from judge.data.dataset import ClipDataset, Item
 from judge.data.input_spec import InputSpec
 from judge.data.transforms import ClipTransform
 from judge.data.windows import WindowSpec
+from judge.inference.inputs import Entry
+from judge.inference.loading import input_spec
+from judge.inference.stream import ReadOptions, WindowStream
+from judge.inference.windows import build_windows
 from judge.io.video import available_backends
 from judge.io.writer import write_video
-from judge.scoring.inputs import Entry
-from judge.scoring.loading import input_spec
-from judge.scoring.stream import ReadOptions, WindowStream
-from judge.scoring.windows import build_windows
 
 FPS = 15
 

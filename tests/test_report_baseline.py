@@ -1,13 +1,14 @@
-"""The frame-difference baseline judge (judge.report.baseline); tables: test_report_tables.py."""
+"""The frame-difference baseline judge (judge.evaluation.baseline); tables:
+test_report_tables.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from judge.evaluation.baseline import frame_differences, frame_jump_scores, score_manifest
 from judge.io.manifest import write_manifest
 from judge.io.writer import write_video
-from judge.report.baseline import frame_differences, frame_jump_scores, score_manifest
 
 T, H, W, SIZE = 24, 64, 96, 12
 TELEPORT = 13

@@ -18,15 +18,15 @@ import pytest
 from PIL import Image
 from scoring_fixtures import make_checkpoint, make_clip
 
+from judge.evaluation.clip_metrics import compute_metrics
+from judge.evaluation.scoring import BASELINE
+from judge.inference.judge import Judge
 from judge.io.manifest import resolve_path, write_manifest
 from judge.metrics import ece
 from judge.report import plots
 from judge.report.build import JUDGE, evaluate_manifest, write_plots
-from judge.report.clip_metrics import compute_metrics
 from judge.report.html import HEADER_BG
-from judge.report.scoring import BASELINE
 from judge.report.tables import metrics_markdown
-from judge.scoring.judge import Judge
 
 LABELS = ["teleport", "vanish"]
 FRAMES = 12

@@ -1,5 +1,6 @@
-"""Clip-level evaluation figures (judge/report/clip_metrics.py) and best-of-N on labelled groups
-(judge/report/reranking.py), on hand-made labels and scores whose figures are worked out by hand.
+"""Clip-level evaluation figures (judge/evaluation/clip_metrics.py) and best-of-N on labelled
+groups (judge/evaluation/reranking.py), on hand-made labels and scores whose figures are worked
+out by hand.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from judge.report.clip_metrics import (
+from judge.evaluation.clip_metrics import (
     Predictions,
     Truth,
     compute_metrics,
@@ -17,7 +18,7 @@ from judge.report.clip_metrics import (
     matched_pairs,
     onset_errors,
 )
-from judge.report.reranking import best_of_n, clean_shares, rank_groups, ranked_rows
+from judge.evaluation.reranking import best_of_n, clean_shares, rank_groups, ranked_rows
 
 LABELS = ["teleport", "vanish"]
 

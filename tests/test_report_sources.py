@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from judge.report.clip_metrics import (
+from judge.evaluation.clip_metrics import (
     Predictions,
     Truth,
     compute_metrics,
@@ -200,9 +200,9 @@ def test_metrics_json_and_markdown_carry_the_sources(tmp_path):
 
 
 def test_judge_eval_logs_the_per_source_table_last(monkeypatch, caplog, tmp_path):
+    import judge.inference.judge as judge_module
     import judge.report.build as build
-    import judge.scoring.judge as judge_module
-    from judge.training.evaluate import evaluate
+    from judge.report.build import evaluate
 
     truth, pred = case()
     sources = {"judge": source_metrics(truth, pred)}

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from scoring_fixtures import make_clip
 
-from judge.report.scoring import BASELINE
+from judge.evaluation.scoring import BASELINE
 from judge.report.sheets_select import Sheet
 from judge.report.tables import summary_table
 from judge.report.wandb_log import active_run, log_to_wandb, wandb_payload

@@ -5,9 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from judge.io.pathkey import path_key
-from judge.metrics import ece, sigmoid
-from judge.scoring.calibration import (
+from judge.calibration.calibration import (
     calibrate,
     choose_threshold,
     fit_label,
@@ -15,7 +13,9 @@ from judge.scoring.calibration import (
     nll,
     pooled,
 )
-from judge.scoring.calibration_data import collect, plausible_target
+from judge.calibration.calibration_data import collect, plausible_target
+from judge.io.pathkey import path_key
+from judge.metrics import ece, sigmoid
 
 
 def overconfident(n=4000, scale=4.0, seed=0):

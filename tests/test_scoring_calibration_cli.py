@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scoring_fixtures import make_checkpoint
 
+from judge.cli.calibrate import main
+from judge.inference.export import export_judge
 from judge.io.manifest import write_manifest
 from judge.metrics import sigmoid
-from judge.scoring.cli_calibrate import main
-from judge.scoring.export import export_judge
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_in_place_updates_an_exported_folder(fit_data):
     assert {
         k: v for k, v in after.items() if k not in ("temperatures", "thresholds", "calibration")
     } == {k: v for k, v in before.items() if k not in ("temperatures", "thresholds")}
-    from judge.scoring.judge import Judge
+    from judge.inference.judge import Judge
 
     j = Judge.load(folder, device="cpu")
     assert j.temperatures["plausible"] == after["temperatures"]["plausible"]

@@ -11,12 +11,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from judge.calibration.calibration_data import collect
+from judge.cli import calibrate as cli_calibrate
+from judge.evaluation.clip_metrics import Truth
 from judge.io.manifest import write_manifest
 from judge.io.pathkey import path_key
 from judge.metrics import sigmoid
-from judge.report.clip_metrics import Truth
-from judge.scoring import cli_calibrate
-from judge.scoring.calibration_data import collect
 from judge.targets_rule import plausible_target, row_plausible_target
 
 LABELS = ["teleport", "vanish"]

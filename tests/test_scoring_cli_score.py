@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from scoring_fixtures import LABELS, make_bad_files, make_checkpoint, make_clip
 
-from judge.scoring.cli_score import main
-from judge.scoring.record import csv_columns
+from judge.cli.score import main
+from judge.inference.record import csv_columns
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Hard scene cuts: the detector (`judge/scoring/cuts.py`), the shot planner, and scoring.
+"""Hard scene cuts: the detector (`judge/inference/cuts.py`), the shot planner, and scoring.
 
 The detector is tested on synthetic clips written as H.264 (crf 28) and read back at the tiny
 judge's size, as scoring sees them:
@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 from scoring_fixtures import NUM_FRAMES, SIZE, make_checkpoint, moving_square
 
+from judge.inference.cuts import CutDetector, find_cuts, shots_of, signature
+from judge.inference.judge import Judge
+from judge.inference.stream import ReadOptions, WindowStream
+from judge.inference.windows import ShotPlanner, fit_frames, plan_windows
 from judge.io.video import open_video
 from judge.io.writer import write_video
-from judge.scoring.cuts import CutDetector, find_cuts, shots_of, signature
-from judge.scoring.judge import Judge
-from judge.scoring.stream import ReadOptions, WindowStream
-from judge.scoring.windows import ShotPlanner, fit_frames, plan_windows
 
 H, W = 48, 64
 
@@ -112,7 +112,7 @@ def test_one_shot_with_motion_a_pan_or_a_flash_has_no_cut(tmp_path, name):
 def test_the_rules_each_matter(tmp_path):
     """Without the flash rule a flash would be two cuts; fast motion clears the floor, and
     without the flash rule only the ratio to its neighbourhood keeps it from being cuts."""
-    from judge.scoring import cuts
+    from judge.inference import cuts
 
     flash = as_scored(written(tmp_path, "flash.mp4", flashed(40, (17,))))
     motion = as_scored(written(tmp_path, "fast.mp4", fast_motion(40)))
@@ -253,7 +253,7 @@ def test_artifact_mode_plans_over_the_whole_video_and_flags_a_cut(tmp_path, judg
 def test_each_frame_is_decoded_once_in_small_chunks(tmp_path, judge_ckpt, monkeypatch):
     """Cut detection adds no decoding: every grid frame is read once, in order, in chunks of
     at most `max_decode_frames`, for a video with a cut as for one without."""
-    import judge.scoring.stream as stream
+    import judge.inference.stream as stream
 
     calls: list[list[int]] = []
     real_open = stream.open_video

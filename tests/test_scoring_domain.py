@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from judge.scoring.domain import clip_distance, fit_domain, is_out_of_domain, window_distances
+from judge.training.domain import clip_distance, fit_domain, is_out_of_domain, window_distances
 
 
 def test_in_domain_windows_sit_near_one_and_the_threshold_keeps_its_quantile():

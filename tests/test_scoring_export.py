@@ -12,10 +12,10 @@ import pytest
 import torch
 from scoring_fixtures import LABELS, NUM_FRAMES, SIZE, make_checkpoint, make_clip
 
-from judge.scoring.cli_export import main
-from judge.scoring.export import export_judge
-from judge.scoring.judge import Judge
-from judge.scoring.loading import JudgeLoadError, sha256_file
+from judge.cli.export import main
+from judge.inference.export import export_judge
+from judge.inference.judge import Judge
+from judge.inference.loading import JudgeLoadError, sha256_file
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ import torch
 from scoring_fixtures import LABELS, NUM_FRAMES, make_bad_files, make_checkpoint, make_clip
 from torch import nn
 
+from judge.inference.judge import Judge
 from judge.io.writer import write_video
-from judge.scoring.judge import Judge
 
 RECORD_TYPES = {
     "path": str,
@@ -204,7 +204,7 @@ def test_pad_and_crop_both_score_a_wide_video(videos):
 
 
 def test_a_hung_decoder_times_out_and_the_run_goes_on(videos, monkeypatch):
-    import judge.scoring.stream as stream
+    import judge.inference.stream as stream
 
     real_open = stream.open_video
 
@@ -230,11 +230,11 @@ def test_from_judge_import_judge_is_lazy():
         "from judge import Judge; print(Judge.__module__, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["judge.scoring.judge", "True"]
+    assert out.stdout.split() == ["judge.inference.judge", "True"]
 
 
 def test_a_read_failing_midway_drops_the_video_not_the_run(videos, monkeypatch):
-    import judge.scoring.stream as stream
+    import judge.inference.stream as stream
     from judge.io.video import VideoReadError
 
     real_open = stream.open_video
@@ -282,7 +282,7 @@ def test_frame_scores_cover_every_source_frame(videos):
 
 
 def test_frame_curve_is_the_max_over_windows_and_fills_gaps():
-    from judge.scoring.aggregate import VideoScore
+    from judge.inference.aggregate import VideoScore
 
     score = VideoScore("v.mp4", total=2, num_frames=7, fps=10.0, decoder={}, frame_scores=True)
     logit = lambda p: math.log(p / (1 - p))  # noqa: E731

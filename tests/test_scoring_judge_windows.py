@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from judge.data.transforms import MEAN, STD, ClipTransform
-from judge.scoring.windows import (
+from judge.inference.windows import (
     UnknownFrameRate,
     build_windows,
     fit_frames,
@@ -101,9 +101,9 @@ class _NoRate:
 def test_scoring_a_video_of_unknown_fps(tmp_path, monkeypatch, model_fps, ok):
     from scoring_fixtures import make_clip
 
-    from judge.scoring import stream
-    from judge.scoring.inputs import Entry
-    from judge.scoring.loading import input_spec
+    from judge.inference import stream
+    from judge.inference.inputs import Entry
+    from judge.inference.loading import input_spec
 
     path = str(make_clip(tmp_path / "a.mp4", 12))
     real = stream.open_video

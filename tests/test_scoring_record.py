@@ -13,21 +13,21 @@ import torch
 from scoring_fixtures import make_checkpoint, make_clip, moving_square
 from torch import nn
 
-from judge.io.writer import write_video
-from judge.metrics import sigmoid
-from judge.scoring.aggregate import N_REF, VideoScore, error_record, length_correction
-from judge.scoring.domain import clip_distance, fit_domain, window_distances
-from judge.scoring.judge import Judge
-from judge.scoring.output import ScoreWriter
-from judge.scoring.record import (
+from judge.inference.aggregate import N_REF, VideoScore, error_record, length_correction
+from judge.inference.judge import Judge
+from judge.inference.output import ScoreWriter
+from judge.inference.record import (
     CSV_BASE,
     OPTIONAL_KEYS,
     RECORD_KEYS,
     csv_columns,
     read_csv_records,
 )
-from judge.scoring.stream import ReadOptions, WindowStream
-from judge.scoring.windows import build_windows
+from judge.inference.stream import ReadOptions, WindowStream
+from judge.inference.windows import build_windows
+from judge.io.writer import write_video
+from judge.metrics import sigmoid
+from judge.training.domain import clip_distance, fit_domain, window_distances
 
 
 def sig(x: float) -> float:

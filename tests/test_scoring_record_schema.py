@@ -1,4 +1,4 @@
-"""The score-record schema (judge.scoring.record) and judge.json (judge.scoring.judge_json):
+"""The score-record schema (judge.inference.record) and judge.json (judge.inference.judge_json):
 one owner each, and the files they write hold exactly their keys."""
 
 from __future__ import annotations
@@ -8,17 +8,17 @@ import json
 
 import pytest
 
-from judge.scoring import loading
-from judge.scoring.aggregate import error_record
-from judge.scoring.judge_json import (
+from judge.inference import loading
+from judge.inference.aggregate import error_record
+from judge.inference.judge_json import (
     JUDGE_JSON,
     judge_json_content,
     read_judge_json,
     update_judge_json,
     write_judge_json,
 )
-from judge.scoring.output import ScoreWriter
-from judge.scoring.record import (
+from judge.inference.output import ScoreWriter
+from judge.inference.record import (
     OPTIONAL_KEYS,
     RECORD_KEYS,
     dumps_record,

@@ -5,16 +5,16 @@ import os
 import pytest
 
 from judge.io.pathkey import path_key
-from judge.scoring.grouping import (
+from judge.rerank.grouping import (
     GroupingError,
     column_groups,
     compile_pattern,
     folder_groups,
     pattern_groups,
 )
-from judge.scoring.link_best import link_best, link_names, sanitise
-from judge.scoring.pairs import preference_pairs
-from judge.scoring.rerank import parse_weights, rank_score, rerank, worst_artifact
+from judge.rerank.link_best import link_best, link_names, sanitise
+from judge.rerank.pairs import preference_pairs
+from judge.rerank.rerank import parse_weights, rank_score, rerank, worst_artifact
 
 
 def rec(path, plaus, scores=None, onsets=None, status="ok"):

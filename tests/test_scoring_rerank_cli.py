@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from judge.scoring.cli_rerank import main
+from judge.cli.rerank import main
 
 
 def _rec(path, plaus, status="ok", **scores):
@@ -192,7 +192,7 @@ def test_csv_scores_from_judge_score(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_ood_skip_and_flag_from_score_files(tmp_path, capsys, fmt):
-    from judge.scoring.output import ScoreWriter
+    from judge.inference.output import ScoreWriter
 
     folder = tmp_path / "cands" / "p1"
     folder.mkdir(parents=True)

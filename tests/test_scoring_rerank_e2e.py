@@ -7,8 +7,9 @@ import os
 import pytest
 from scoring_fixtures import make_checkpoint, make_clip
 
+from judge.cli import calibrate as cli_calibrate
+from judge.cli import rerank as cli_rerank
 from judge.io.manifest import write_manifest
-from judge.scoring import cli_calibrate, cli_rerank
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_rerank_with_a_judge_on_a_folder(candidates, capsys):
 
 def test_pattern_typo_fails_before_scoring(candidates, capsys, monkeypatch):
     root, ckpt = candidates
-    import judge.scoring.cli_common as common
+    import judge.cli.common as common
 
     monkeypatch.setattr(common, "load_judge", lambda args: pytest.fail("scored anyway"))
     argv = ["--judge", str(ckpt), "--out", str(root / "r.jsonl"), "--group-by", "pattern"]

@@ -8,10 +8,10 @@ import pytest
 import torch
 from scoring_fixtures import make_checkpoint
 
-from judge.scoring.cli_score import main as score_main
-from judge.scoring.export import export_judge
-from judge.scoring.judge import Judge
-from judge.scoring.loading import JudgeLoadError
+from judge.cli.score import main as score_main
+from judge.inference.export import export_judge
+from judge.inference.judge import Judge
+from judge.inference.loading import JudgeLoadError
 
 
 class Payload:

@@ -350,7 +350,7 @@ def test_adapters_probe_fill_fields_and_report_bad_files(tmp_path):
 
 def run_cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "judge.data_cli", *map(str, args)],
+        [sys.executable, "-m", "judge.cli.data", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,

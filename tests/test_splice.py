@@ -228,7 +228,7 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 def test_hydra_cli(videos, tmp_path):
     out = tmp_path / "cli"
     exe = Path(sys.executable).with_name("judge-splice")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "judge.splice.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "judge.cli.splice"]
     args = [f"out={out}", f"videos={videos / 'sub'}", "num_clips=2", "seed=0", "num_workers=0"]
     args += ["splice.size=64", "splice.split=train", f"hydra.run.dir={tmp_path / 'logs'}"]
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}

@@ -104,7 +104,7 @@ def _cli(tmp_path, *overrides):
     cmd = [
         sys.executable,
         "-m",
-        "judge.synth.cli",
+        "judge.cli.synth",
         "synth=tiny",
         f"out={tmp_path / 'out'}",
         "num_scenes=2",

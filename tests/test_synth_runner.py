@@ -41,7 +41,7 @@ def reference(tmp_path_factory) -> Path:
 
 def cli(*overrides: str, cwd: Path, **kwargs) -> subprocess.Popen:
     """`judge-synth` as users run it; Hydra's run logs go under `cwd`."""
-    cmd = [sys.executable, "-m", "judge.synth.cli", *overrides]
+    cmd = [sys.executable, "-m", "judge.cli.synth", *overrides]
     return subprocess.Popen(
         cmd,
         cwd=cwd,

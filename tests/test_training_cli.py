@@ -59,12 +59,12 @@ def test_every_train_config_composes_and_its_parts_instantiate(overrides, tmp_pa
 
 
 def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path):
-    from judge.training.evaluate import evaluate
+    from judge.report.build import evaluate
     from judge.training.train import train
 
     data = tmp_path / "data"
     metrics = train(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1"))
-    assert (data / "generated" / "cpu_tiny_3" / "manifest.jsonl").exists()  # rendered first
+    assert (data / "generated" / "cpu_tiny_varied_6" / "manifest.jsonl").exists()  # rendered first
     assert "train/loss_epoch" in metrics
     last = next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt"))
     meta = torch.load(last, map_location="cpu", weights_only=True)["judge"]
@@ -75,14 +75,14 @@ def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path
         [
             f"ckpt_path={last}",
             f"paths.data_dir={data}",
-            f"data.manifest={data / 'generated' / 'cpu_tiny_3' / 'manifest.jsonl'}",
+            f"data.manifest={data / 'generated' / 'cpu_tiny_varied_6' / 'manifest.jsonl'}",
             "data.num_workers=0",
             f"report.dir={tmp_path / 'eval'}",
             "report.html=false",
         ],
     )
     results = evaluate(ecfg)
-    rows = (data / "generated" / "cpu_tiny_3" / "manifest.jsonl").read_text().splitlines()
+    rows = (data / "generated" / "cpu_tiny_varied_6" / "manifest.jsonl").read_text().splitlines()
     assert results["clips"] == len(rows) and results["errors"] == 0
     assert 0.0 <= results["ece"] <= 1.0
     saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
@@ -97,7 +97,7 @@ def _tiny_train_cfg(tmp_path, *extra):
             "experiment=cpu_tiny",
             f"paths.log_dir={tmp_path / 'logs'}",
             f"paths.data_dir={tmp_path / 'data'}",
-            "synth_if_missing.num_scenes=3",
+            "synth_if_missing.num_scenes=6",
             "synth_if_missing.num_workers=0",
             "+synth_if_missing.synth.render.sizes=[[64,64]]",
             "+synth_if_missing.synth.render.num_frames=[16]",

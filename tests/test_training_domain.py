@@ -12,9 +12,9 @@ import torch
 from scoring_fixtures import make_checkpoint
 from training_fixtures import last_ckpt, shared_manifest, train_cfg
 
+from judge.inference.export import export_judge
+from judge.inference.loading import read_judge
 from judge.models import build_model
-from judge.scoring.export import export_judge
-from judge.scoring.loading import read_judge
 from judge.training.checkpoint import describe
 from judge.training.module import JudgeModule
 

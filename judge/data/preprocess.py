@@ -1,8 +1,8 @@
 """Evaluation-time preprocessing of a window: fit each frame to the model's square, normalise.
 
 The one definition of what the model sees, used by training's validation and test transform
-(`ClipTransform` without augmentation) and by the scorer (`judge.scoring.stream` fits frames in
-its workers, `judge.scoring.windows.build_windows` normalises them where the model runs), so a
+(`ClipTransform` without augmentation) and by the scorer (`judge.inference.stream` fits frames in
+its workers, `judge.inference.windows.build_windows` normalises them where the model runs), so a
 scored window is bit for bit the tensor validation fed the model. Training's augmentation lives
 in `transforms.py`.
 """

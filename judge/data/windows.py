@@ -9,7 +9,7 @@ Both read a video on one time grid, set by `frame_step`:
 
 Training reads one window per clip (`window_indices`): `num_frames` frames `step` apart from a
 random start (training) or the centred one (validation, test). Scoring slides windows along the
-grid (`plan_windows`, and `judge.scoring.windows.ShotPlanner` shot by shot): a window every `hop`
+grid (`plan_windows`, and `judge.inference.windows.ShotPlanner` shot by shot): a window every `hop`
 grid steps, the last aligned to the end of the grid so the final frames are always seen, and a
 grid shorter than one window padded by repeating its last frame.
 """

@@ -1,1 +1,3 @@
-"""Evaluation reports: a training-free baseline judge and metrics tables (Markdown, JSON)."""
+"""Evaluation reports: metrics tables (Markdown, JSON), plots, contact sheets, the HTML page,
+headless-browser screenshots and W&B logging; `build` runs an evaluation
+(`judge.evaluation`) and writes the whole report."""

@@ -8,34 +8,73 @@
 Writes into ``out_dir``: ``scores.jsonl`` (the judge's records, row order), ``metrics.json``
 and ``metrics.md`` (judge and baseline side by side, overall and per source family),
 ``plots/*.png``, ``sheets/*.png`` (worst false positives and negatives, reranked groups) and
-``report.html`` (everything in one file).
+``report.html`` (everything in one file). The scoring and the metrics are
+`judge.evaluation.evaluate.measure_manifest`'s; this module renders them. `evaluate(cfg)` is
+the same run driven by a Hydra config (`configs/eval.yaml`; the command line is `judge-eval`,
+`judge.cli.eval`), which also logs to W&B.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from omegaconf import DictConfig
 
-from judge.io.manifest import read_manifest, resolve_path
+from judge.evaluation.clip_metrics import Predictions, Truth, onset_errors
+from judge.evaluation.evaluate import measure_manifest
+from judge.evaluation.scoring import JUDGE
 from judge.metrics import N_BINS
 from judge.report import plots
-from judge.report.baseline import score_manifest
-from judge.report.clip_metrics import (
-    Predictions,
-    Truth,
-    compute_metrics,
-    onset_errors,
-    source_metrics,
-)
 from judge.report.page import write_report_page
-from judge.report.reranking import best_of_n
-from judge.report.scoring import BASELINE, JUDGE, baseline_predictions, judge_records
 from judge.report.sheets_select import group_sheets, worst_sheets
-from judge.report.tables import write_metrics
-from judge.scoring.record import write_scores
+from judge.report.tables import source_markdown, write_metrics
+from judge.report.wandb_log import log_to_wandb
+
+log = logging.getLogger("judge.eval")
+
+
+def evaluate(cfg: DictConfig) -> dict[str, float]:
+    """Run the evaluation of `cfg` (`configs/eval.yaml`); returns the judge's metrics
+    (`clip_metrics` names). With `logger=wandb`, or when a W&B run is already active, the
+    report is logged to it too. The judge's per-source table (figures per source family)
+    ends the log, so a bench script's output shows it (`report.log_sources: false` leaves it
+    out)."""
+    import lightning as L
+    from hydra.utils import instantiate
+
+    from judge.inference.judge import Judge
+
+    L.seed_everything(cfg.seed, workers=True)
+    judge = Judge.load(cfg.ckpt_path, device=cfg.get("device"))
+    # A logger config starts its run here, so that `log_to_wandb` finds it active.
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    runs = [lg.experiment for lg in loggers if type(lg).__name__ == "WandbLogger"]
+    report = cfg.report
+    result = evaluate_manifest(
+        judge,
+        cfg.data.manifest,
+        report.dir,
+        split=cfg.data.get("split"),
+        baseline=report.baseline,
+        html=report.html,
+        worst=report.worst,
+        groups=report.groups,
+        batch_size=cfg.data.batch_size,
+        num_workers=cfg.data.num_workers,
+        log=log.info,
+    )
+    for run in runs or [None]:
+        log_to_wandb(result, run)
+    log.info("metrics: %s", result["files"]["metrics_md"])
+    if report.get("log_sources", True):
+        table = source_markdown({JUDGE: result["sources"][JUDGE]}, list(judge.labels))
+        for line in table.rstrip("\n").splitlines():
+            log.info("%s", line)
+    return result["columns"][JUDGE]
 
 
 def evaluate_manifest(
@@ -72,41 +111,26 @@ def evaluate_manifest(
         ManifestError: the manifest is invalid; ValueError: no row in ``split``.
     """
     out = Path(out_dir)
-    rows = read_manifest(manifest)
-    if split is not None:
-        rows = [r for r in rows if r.get("split") == split]
-    if not rows:
-        raise ValueError(f"{manifest}: no rows" + (f" in split {split!r}" if split else ""))
-    labels = list(judge.labels)
-    truth = Truth.from_rows(rows, labels)
-    files = [str(resolve_path(manifest, r["path"])) for r in rows]
-
-    log(f"scoring {len(rows)} clips with {judge.name}")
-    step = max(1, len(rows) // 10)
-
-    def progress(done: int, total: int) -> None:
-        if done % step == 0 or done == total:
-            log(f"  judge: {done}/{total} clips")
-
-    records = judge_records(
-        judge, manifest, rows, batch_size=batch_size, num_workers=num_workers, progress=progress
+    measured = measure_manifest(
+        judge,
+        manifest,
+        out,
+        split=split,
+        baseline=baseline,
+        batch_size=batch_size,
+        num_workers=num_workers,
+        log=log,
     )
-    _log_failures(records, files, log)
-    scores_path = out / "scores.jsonl"
-    write_scores(scores_path, [r for r in records if r])
-    systems = {JUDGE: Predictions.from_records(records, labels, judge.thresholds)}
-    if baseline:
-        log(f"scoring {len(rows)} clips with the {BASELINE}")
-        systems[BASELINE] = baseline_predictions(score_manifest(manifest, rows=rows), labels)
-    columns = {name: compute_metrics(truth, p) | best_of_n(truth, p) for name, p in systems.items()}
-    sources = {name: source_metrics(truth, p) for name, p in systems.items()}
+    files = measured.pop("clips")
+    columns, sources, truth = measured["columns"], measured["sources"], measured["truth"]
+    systems, labels = measured["predictions"], list(judge.labels)
     metrics_json, metrics_md = write_metrics(
         out / "metrics.json", out / "metrics.md", columns, labels, sources
     )
     result = {
         "columns": columns,
         "sources": sources,
-        "files": {"scores": scores_path, "metrics_json": metrics_json, "metrics_md": metrics_md},
+        "files": measured["files"] | {"metrics_json": metrics_json, "metrics_md": metrics_md},
         "html": None,
         "sheets": [],
         "truth": truth,
@@ -124,20 +148,6 @@ def evaluate_manifest(
         )
         log(f"report: {result['html']}")
     return result
-
-
-def _log_failures(records: list[dict | None], files: list[str], log: Callable[[str], None]):
-    """Name the clips left out of the metrics, so a broken test set is not a quiet one."""
-    failed = [(f, (r or {}).get("error") or "no score record")
-              for f, r in zip(files, records, strict=True)
-              if not r or r.get("status") != "ok"]  # fmt: skip
-    if not failed:
-        return
-    log(f"  {len(failed)} of {len(files)} clips could not be scored and are left out:")
-    for f, reason in failed[:5]:
-        log(f"    {f}: {reason}")
-    if len(failed) > 5:
-        log(f"    ... and {len(failed) - 5} more (their errors are in scores.jsonl)")
 
 
 def write_plots(truth: Truth, systems: dict[str, Predictions], folder: Path) -> dict[str, Path]:

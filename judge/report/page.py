@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from judge.evaluation.scoring import JUDGE
 from judge.report.html import Figure, Section, Table, write_html_report
-from judge.report.scoring import JUDGE
 from judge.report.sheets_select import Sheet
 from judge.report.tables import fmt, label_table, source_table, summary_table
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from judge.evaluation.clip_metrics import Predictions, Truth
+from judge.evaluation.reranking import rank_groups, ranked_rows
 from judge.io.video import VideoReadError
-from judge.report.clip_metrics import Predictions, Truth
-from judge.report.reranking import rank_groups, ranked_rows
 from judge.report.sheets import clip_sheet, group_sheet
 
 

@@ -1,6 +1,6 @@
 """Metrics tables: one row per metric, one column per system, as Markdown and JSON.
 
-Column dicts use the metric names of ``judge.report.clip_metrics.compute_metrics``: ``auroc``
+Column dicts use the metric names of ``judge.evaluation.clip_metrics.compute_metrics``: ``auroc``
 (macro), ``<label>/auroc``, ``<label>/f1``, ``ece``, ``onset_mae``, ``fpr/<tag>``, ... A
 missing, None or NaN value is shown as ``-``. The per-source tables (``source_table``) have one
 column per source family and one row per figure, one table per system.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 
-from judge.report.scoring import JUDGE
+from judge.evaluation.scoring import JUDGE
 from judge.report.tables import summary_table
 
 # The containers wandb.Video takes from a path as they are; other clips show as contact sheets.

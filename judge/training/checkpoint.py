@@ -7,7 +7,7 @@ import judge
 
 def describe(module) -> dict:
     """Plain data (JSON-able) for `checkpoint["judge"]`: labels, model config, input, decoder,
-    and `domain`, the statistics of the validation windows' features (`judge.scoring.domain`;
+    and `domain`, the statistics of the validation windows' features (`judge.training.domain`;
     None before the first validation epoch, or for a model without `features`)."""
     model_config = getattr(module.model, "config", None)
     return {

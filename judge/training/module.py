@@ -1,5 +1,5 @@
 """The LightningModule that trains a judge model: losses, metrics, optimiser, self-describing
-checkpoints (with the domain statistics of the validation windows, `judge.scoring.domain`)."""
+checkpoints (with the domain statistics of the validation windows, `judge.training.domain`)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class JudgeModule(L.LightningModule):
 
     Domain statistics: every validation epoch (not the sanity check) collects the `features`
     of every validation window (eval mode; gathered from every rank under DDP) and fits
-    `judge.scoring.domain.fit_domain` to them at its end. The result, `self.domain`, goes into
+    `judge.training.domain.fit_domain` to them at its end. The result, `self.domain`, goes into
     every checkpoint's description (`checkpoint["judge"]["domain"]`) and comes back with a
     resumed run. It stays as it was when an epoch has fewer than 2 windows or a model has no
     `features` output.
@@ -47,6 +47,11 @@ class JudgeModule(L.LightningModule):
         decoder: the video backend's name and version, stored likewise.
         seed: when set, dropout's random masks are a function of (seed, epoch, batch, rank),
             so a resumed run repeats an uninterrupted one (see `judge.training.resume`).
+        compile: compile the model's forward with `torch.compile` (in place: the state dict
+            and checkpoints keep their keys). Pays off on a GPU; the first steps are slower.
+
+    Parameters with `requires_grad=False` (a frozen backbone, `judge.models.freeze`) are
+    left out of the optimiser.
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class JudgeModule(L.LightningModule):
         input_spec: dict | None = None,
         decoder: dict | None = None,
         seed: int | None = None,
+        compile: bool = False,
     ):
         super().__init__()
         # Only plain data goes into checkpoints, so they load with torch.load(weights_only=True):
@@ -77,6 +83,8 @@ class JudgeModule(L.LightningModule):
         )
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.model = model
+        if compile:
+            self.model.compile()  # nn.Module.compile: lazy, on the first forward
         self.weights = LossWeights(**_plain(loss or {}))
         self.label_names = tuple(label_names)
         self.metrics = {s: JudgeMetrics(self.label_names) for s in ("val", "test")}
@@ -153,7 +161,7 @@ class JudgeModule(L.LightningModule):
 
     def _fit_domain(self) -> None:
         """Domain statistics of this epoch's validation windows (class docstring)."""
-        from judge.scoring.domain import fit_domain
+        from judge.training.domain import fit_domain
 
         chunks, self._features = self._features, []
         # Under DDP, Lightning's sampler gives every rank the same number of validation
@@ -234,7 +242,7 @@ class JudgeModule(L.LightningModule):
                 )
 
     def configure_optimizers(self):
-        opt = self.optimizer_factory(params=self.parameters())
+        opt = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
         if self.scheduler_factory is None:
             return opt
         sched = self._scheduler(opt)

@@ -1,13 +1,5 @@
-"""`judge-train` (Hydra, `configs/train.yaml`): train a judge, then test the best checkpoint.
-
-judge-train experiment=cpu_tiny
-judge-train model=r3d_18 trainer=gpu data.batch_size=32
-judge-train ckpt_path=last                      # resume the newest run of this task
-judge-train experiment=cpu_tiny real_footage=DIR # mix in a folder of real videos (real: block)
-judge-train -m model.optimizer.lr=1e-3,3e-3     # a sweep
-judge-train hparams_search=lr                   # a preset sweep; returns optimized_metric
-judge-train debug=fdr                           # debug runs log under logs/debug/
-"""
+"""`train(cfg)`: train a judge from a composed Hydra config (`configs/train.yaml`), then test the
+best checkpoint. The command line is `judge-train` (`judge.cli.train`)."""
 
 from __future__ import annotations
 
@@ -16,21 +8,16 @@ import os
 import sys
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
-
-from judge.paths import config_dir
 
 log = logging.getLogger("judge.train")
 os.environ.setdefault("WANDB_MODE", "offline")  # no account needed; `wandb sync` uploads later
 
 
-def input_spec(cfg: DictConfig) -> dict:
-    """How the model's clips are read, for checkpoints (plain data)."""
-    from judge.data.transforms import MEAN, STD
-
-    window = OmegaConf.to_container(cfg.data.window, resolve=True)
-    return {**window, "size": int(cfg.data.size), "mean": list(MEAN), "std": list(STD)}
+def input_spec(dm) -> dict:
+    """How the model's clips are read, for checkpoints (plain data): the DataModule's
+    `InputSpec` (`judge.data.input_spec`), `fit` included, as the scorer will read it."""
+    return dm.input_spec.to_dict()
 
 
 def find_last(cfg: DictConfig) -> str | None:
@@ -60,7 +47,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     module = instantiate(
         cfg.model,
         label_names=tuple(cfg.data.labels),
-        input_spec=input_spec(cfg),
+        input_spec=input_spec(dm),
         decoder=dm.decoder,
         seed=cfg.seed,
     )
@@ -152,21 +139,3 @@ def ensure_real_footage(cfg: DictConfig) -> None:
 
     manifests = apply_real_footage(cfg)
     log.info("data.manifests with real footage: %s", manifests)
-
-
-@hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
-def _main(cfg: DictConfig) -> float | None:
-    metrics = train(cfg)
-    log.info("final metrics: %s", {k: round(v, 4) for k, v in sorted(metrics.items())})
-    value = optimized_value(cfg, metrics)  # what a sweeper (Optuna, ...) optimises
-    if value is not None:
-        log.info("optimized_metric %s: %.6f", cfg.optimized_metric, value)
-    return value
-
-
-def main() -> None:
-    _main()
-
-
-if __name__ == "__main__":
-    main()

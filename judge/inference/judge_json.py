@@ -3,7 +3,7 @@
 The keys are documented in docs/formats.md ("Exported judge"): format, labels, model (the
 `build_model` config), input {num_frames, stride, fps, size, mean, std}, temperatures and
 thresholds {label: value} (1.0 and 0.5 when absent), decoder {name, version}, domain (the
-validation windows' feature statistics, `judge.scoring.domain`; null for a judge trained
+validation windows' feature statistics, `judge.training.domain`; null for a judge trained
 without them), provenance {judge_version, exported_by, source, sha256, wandb_id, exported_at},
 and any other key a source carried (e.g. judge-calibrate's "calibration").
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from judge.report.clip_metrics import Predictions, Truth
-from judge.scoring.rerank import Ranking, rerank
+from judge.evaluation.clip_metrics import Predictions, Truth
+from judge.rerank.rerank import Ranking, rerank
 
 
 def rank_groups(truth: Truth, pred: Predictions) -> Ranking:

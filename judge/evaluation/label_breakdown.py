@@ -62,6 +62,31 @@ def label_breakdown(
     return out
 
 
+def label_confusion(
+    rows: list[dict], records: list[dict | None], label: str
+) -> dict[str, dict[str, float]]:
+    """AUROC of `label`'s score, its positives against each other variant's clips in turn.
+
+    A label can find its artifact against clean clips and still be weak overall because it
+    fires on other kinds (morph on teleport, clipping on vanish): this says which. Returns
+    `{variant: {"n": negatives, "auroc": value}}`, clean first, for variants other than `label`.
+    """
+    scored = [(r, s) for r, s in zip(rows, records, strict=True) if s and s["status"] == "ok"]
+    pos = np.array([s["scores"][label] for r, s in scored if (r.get("labels") or {}).get(label)])
+    by_variant: dict[str, list[float]] = {}
+    for r, s in scored:
+        variant = r.get("variant")
+        if variant and variant != label and not (r.get("labels") or {}).get(label):
+            by_variant.setdefault(variant, []).append(s["scores"][label])
+    out = {}
+    for variant in sorted(by_variant, key=lambda v: (v != "clean", v)):
+        neg = np.array(by_variant[variant])
+        y = np.r_[np.zeros(len(neg)), np.ones(len(pos))]
+        value = auroc(y, np.r_[neg, pos]) if len(pos) else float("nan")
+        out[variant] = {"n": int(len(neg)), "auroc": float(value)}
+    return out
+
+
 def worst_misses(
     rows: list[dict], records: list[dict | None], label: str, n: int
 ) -> list[tuple[dict, dict, float]]:

@@ -19,13 +19,13 @@ from typing import NamedTuple
 import torch
 
 from judge.data.input_spec import FITS, InputSpec
+from judge.inference.aggregate import VideoScore, error_record
+from judge.inference.cuts import CUT_MODES
+from judge.inference.loading import build_judge_model, read_judge
+from judge.inference.stream import ReadOptions, WindowStream, worker_init
+from judge.inference.windows import build_windows
 from judge.io.video import available_backends, resolve_backend
-from judge.scoring.aggregate import VideoScore, error_record
-from judge.scoring.cuts import CUT_MODES
-from judge.scoring.domain import window_distances
-from judge.scoring.loading import build_judge_model, read_judge
-from judge.scoring.stream import ReadOptions, WindowStream, worker_init
-from judge.scoring.windows import build_windows
+from judge.training.domain import window_distances
 
 
 class Judge:
@@ -132,7 +132,8 @@ class Judge:
                 whole video, and a video with a cut is flagged with plausibility 0.0. Either
                 way the record lists `shots` and `cuts`.
 
-        Records (`aggregate.py`, keys `aggregate.RECORD_KEYS`): path, status "ok"|"error", error,
+        Records (built by `aggregate.py`, keys `record.RECORD_KEYS`): path, status
+        "ok"|"error", error,
         plausibility (P(plausible) of the min window logit, raised by a length correction for
         clips of more than 2 windows), scores {label: p} (max window logit, lowered by the same
         correction), onsets {label: seconds or None}, windows, model, decoder {name, version},

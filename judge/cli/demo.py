@@ -1,8 +1,8 @@
 """`make demo`: the whole mission end to end on a CPU, in about 16 minutes on 2 cores.
 
-    python -m judge.demo                  # outputs under outputs/demo; rerun to resume
-    python -m judge.demo --fresh          # train and evaluate again (rendered sets are kept)
-    python -m judge.demo --real-footage ../shared/real-footage   # mix in and test on real video
+    python -m judge.cli.demo                  # outputs under outputs/demo; rerun to resume
+    python -m judge.cli.demo --fresh          # train and evaluate again (rendered sets are kept)
+    python -m judge.cli.demo --real-footage ../shared/real-footage   # mix in and test on real video
 
 1. renders the synthetic training set of `cpu_tiny` (800 scenes here, to fit the time) and a
    test set of other scenes (another seed);
@@ -34,10 +34,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from judge.evaluation.reranking import clean_shares
+from judge.evaluation.scoring import BASELINE, JUDGE
 from judge.io.atomic import atomic_write_text
+from judge.io.jsonl import read_jsonl, write_jsonl
 from judge.io.manifest import read_manifest, resolve_path
-from judge.report.reranking import clean_shares
-from judge.report.scoring import BASELINE, JUDGE
+from judge.io.pathkey import path_key
 from judge.report.tables import fmt
 from judge.workflow import (
     BIN,
@@ -122,18 +124,18 @@ def build_pool(manifest: Path, pool: Path, seed: int = 0) -> list[dict]:
                     "variant": row.get("variant"),
                 }
             )
-    atomic_write_text(pool / "truth.jsonl", "".join(json.dumps(t) + "\n" for t in truth))
+    write_jsonl(pool / "truth.jsonl", truth)
     return truth
 
 
 def best_of_n(truth: list[dict], ranked: list[dict]) -> dict:
     """Best-of-N of ``judge-rerank``'s rows against the pool's truth (``clean_shares``: the
     share of prompts whose top candidate is clean, a random pick's, the best possible)."""
-    clean = {os.path.realpath(t["path"]): t["plausible"] == 1 for t in truth}
+    clean = {path_key(t["path"]): t["plausible"] == 1 for t in truth}
     prompts: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for row in ranked:
         if row.get("rank") is not None:
-            prompts[row["group"]].append((row["score"], clean[os.path.realpath(row["path"])]))
+            prompts[row["group"]].append((row["score"], clean[path_key(row["path"])]))
     return clean_shares(list(prompts.values())) | {"pool_candidates": len(truth)}
 
 
@@ -215,7 +217,7 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
     cmd = [str(BIN / "judge-rerank"), "--judge", str(ckpt), "--group-by", "folder",
            "--out", str(ranked_path), str(root / "pool")]  # fmt: skip
     times["rerank_s"] = run_logged(cmd, root / "logs" / "rerank.log")
-    ranked = [json.loads(line) for line in ranked_path.read_text().splitlines() if line]
+    ranked = read_jsonl(ranked_path)
     result = best_of_n(truth, ranked)
 
     summary = {

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from judge.inference.record import csv_columns, csv_row, dumps_record
 from judge.io.jsonl import read_jsonl
-from judge.scoring.record import csv_columns, csv_row, dumps_record
 
 FORMATS = ("jsonl", "csv")
 

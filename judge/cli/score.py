@@ -18,15 +18,19 @@ import sys
 import time
 from contextlib import nullcontext
 
-from judge.scoring.cuts import CUT_MODES
-from judge.scoring.output import FORMATS, infer_format, open_scores
-from judge.scoring.windows import FITS
+from judge.cli.common import scoring_parent
+from judge.cli.errors import EXPECTED, report_error
+from judge.inference.output import FORMATS, infer_format, open_scores
+from judge.inference.windows import FITS
+
+PROG = "judge-score"
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="judge-score",
+        prog=PROG,
         description="Score videos for physical plausibility; one JSONL/CSV record per video.",
+        parents=[scoring_parent()],
     )
     p.add_argument("inputs", nargs="+", metavar="VIDEO_OR_FOLDER_OR_GLOB_OR_MANIFEST")
     p.add_argument("--judge", required=True, help="a .ckpt or an exported judge folder")
@@ -34,21 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, help="default: from --out's extension")
     p.add_argument("--resume", action="store_true", help="append, skipping paths in --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument("--batch-size", type=int, default=16, help="windows per model call")
-    p.add_argument("--workers", type=int, default=2, help="decoding processes (0: in-process)")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
-    p.add_argument("--stride", type=int, help="model frames between windows (default T // 2)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per decode call")
-    p.add_argument("--fit", choices=FITS, default="crop", help="non-square frames: crop or pad")
+    p.add_argument(
+        "--fit",
+        choices=FITS,
+        help="non-square frames: crop or pad (default: the judge's own, as it was trained)",
+    )
     p.add_argument("--backend", choices=("decord", "pyav"), help="video reader")
     p.add_argument("--min-frames", type=int, default=2, help="shorter videos are errors")
-    p.add_argument(
-        "--cuts",
-        choices=CUT_MODES,
-        default="split",
-        help="hard scene cuts: split (default) scores each shot on its own; artifact flags a "
-        "video with a cut (plausibility 0); both list shots and cuts in the record",
-    )
     p.add_argument(
         "--threads", type=int, help="torch threads on a CPU (default: cores not used by workers)"
     )
@@ -86,15 +82,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--workers and --threads must be >= 0")
     fmt = infer_format(args.out, args.format)
 
-    from judge.scoring.judge import Judge
-    from judge.scoring.loading import JudgeLoadError
+    from judge.inference.judge import Judge
 
     try:
         judge = Judge.load(args.judge, device=args.device)
         writer, done = open_scores(args.out, fmt, judge.labels, args.resume, args.overwrite)
-    except (JudgeLoadError, FileExistsError, ValueError, OSError) as e:
-        print(f"judge-score: error: {e}", file=sys.stderr)
-        return 1
+    except EXPECTED as e:  # JudgeLoadError is a ValueError, FileExistsError an OSError
+        return report_error(PROG, e)
     if done:
         print(f"judge-score: resuming, {len(done)} videos already in {args.out}", file=sys.stderr)
     records = judge.score(

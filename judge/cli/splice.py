@@ -13,6 +13,7 @@ import sys
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from judge.cli.errors import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from judge.paths import config_dir
 from judge.splice.config import SpliceError
 
@@ -34,7 +35,7 @@ def run(cfg: DictConfig) -> int:
         )
     except SpliceError as e:
         log.error("%s", e)
-        return 2
+        return EXIT_USAGE
     log.info(
         "spliced %d windows (%d already done) from %d videos in %.1fs: manifest %s has %d clips "
         "(%d twins); %d moving-camera windows (clean only); %d videos skipped",
@@ -52,8 +53,8 @@ def run(cfg: DictConfig) -> int:
         log.info("kinds not made visible, by window: %s", json.dumps(dict(summary.twins_skipped)))
     if summary.errors:
         log.error("%d windows failed; rerun to retry them", len(summary.errors))
-        return 1
-    return 0
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="splice")

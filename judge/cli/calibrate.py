@@ -19,16 +19,16 @@ import os
 import sys
 from pathlib import Path
 
-from judge.cli_errors import UsageError, run_reporting_errors
+from judge.calibration.calibration import LabelFit, calibrate, pooled
+from judge.calibration.calibration_data import CalibrationData, collect
+from judge.cli.common import load_judge, score_with_judge, scoring_parent
+from judge.cli.errors import UsageError, run_reporting_errors
+from judge.inference.judge_json import JUDGE_JSON, read_judge_json, update_judge_json
+from judge.inference.record import read_scores, write_scores
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
 from judge.io.pathkey import path_key
 from judge.labels import ARTIFACT_LABELS, PLAUSIBLE
-from judge.scoring.calibration import LabelFit, calibrate, pooled
-from judge.scoring.calibration_data import CalibrationData, collect
-from judge.scoring.cli_common import add_scoring_args, load_judge, score_with_judge
-from judge.scoring.judge_json import JUDGE_JSON, read_judge_json, update_judge_json
-from judge.scoring.record import read_scores, write_scores
 
 PROG = "judge-calibrate"
 
@@ -36,6 +36,7 @@ PROG = "judge-calibrate"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
+        parents=[scoring_parent("scoring (without --scores)")],
         description="Fit one temperature per label (and for 'plausible') by minimising the NLL "
         "of sigmoid(logit / T) on a labelled manifest, choose thresholds for a target precision "
         "or recall, and store both with the judge. Prints ECE (15 equal-width bins) and NLL "
@@ -74,7 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in-place", action="store_true", help="update --judge's judge.json itself")
     p.add_argument("--report", help="also write the fit as JSON (works without --judge)")
     p.add_argument("--save-scores", metavar="JSONL", help="save the score records for reuse")
-    add_scoring_args(p, "scoring (without --scores)")
     return p
 
 
@@ -100,7 +100,7 @@ def _judge_description(path: str) -> dict:
     folder = Path(path)
     if (folder / JUDGE_JSON).is_file():
         return read_judge_json(folder)
-    from judge.scoring.loading import read_judge
+    from judge.inference.loading import read_judge
 
     return read_judge(path)[1]
 
@@ -248,7 +248,7 @@ def save_calibration(judge: str, out: str | None, result: dict, *, overwrite: bo
     if out is None:
         update_judge_json(Path(judge) / JUDGE_JSON, result)
         return Path(judge)
-    from judge.scoring.export import export_judge
+    from judge.inference.export import export_judge
 
     export_judge(
         judge,

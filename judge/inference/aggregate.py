@@ -50,10 +50,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from judge.inference.cuts import shots_of
+from judge.inference.record import make_record
 from judge.metrics import sigmoid
-from judge.scoring import domain as ood
-from judge.scoring.cuts import shots_of
-from judge.scoring.record import make_record
+from judge.training import domain as ood
 
 PLAUSIBLE = "plausible"
 # Windows of a training-length clip: 24 frames in windows of T = 16 with hop 8 give 2. Clips of

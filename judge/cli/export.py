@@ -14,7 +14,10 @@ import argparse
 import json
 import sys
 
-from judge.scoring.loading import JudgeLoadError
+from judge.cli.errors import report_error
+from judge.inference.loading import JudgeLoadError
+
+PROG = "judge-export"
 
 
 def _pairs(parser: argparse.ArgumentParser, values: list[str] | None, flag: str) -> dict:
@@ -33,7 +36,7 @@ def _pairs(parser: argparse.ArgumentParser, values: list[str] | None, flag: str)
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="judge-export",
+        prog=PROG,
         description="Export a judge checkpoint to a folder with model.safetensors and judge.json.",
     )
     p.add_argument("source", help="a Lightning .ckpt, or an exported judge folder")
@@ -53,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     temperatures = _pairs(parser, args.temperatures, "--temperatures")
     thresholds = _pairs(parser, args.thresholds, "--thresholds")
-    from judge.scoring.export import export_judge
-    from judge.scoring.onnx_export import OnnxMismatch
+    from judge.inference.export import export_judge
+    from judge.inference.onnx_export import OnnxMismatch
 
     try:
         summary = export_judge(
@@ -67,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             onnx_tolerance=args.onnx_tolerance,
         )
     except (JudgeLoadError, FileExistsError, OnnxMismatch, ImportError) as e:
-        print(f"judge-export: error: {e}", file=sys.stderr)
-        return 1
+        return report_error(PROG, e)
     content = summary["judge"]
     print(f"exported {args.source} -> {summary['out']}")
     print(f"  model: {json.dumps(content['model'], sort_keys=True)}")

@@ -20,9 +20,9 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from judge.inference.judge_json import JUDGE_JSON, judge_json_content, write_judge_json
+from judge.inference.loading import WEIGHTS_FILE, build_judge_model, read_judge
 from judge.io.atomic import _UMASK  # read once at import, before threads start
-from judge.scoring.judge_json import JUDGE_JSON, judge_json_content, write_judge_json
-from judge.scoring.loading import WEIGHTS_FILE, build_judge_model, read_judge
 
 
 def export_judge(
@@ -63,7 +63,7 @@ def export_judge(
         save_file(state, str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
         write_judge_json(tmp / JUDGE_JSON, content)
         if onnx:
-            from judge.scoring.onnx_export import export_onnx
+            from judge.inference.onnx_export import export_onnx
 
             summary["onnx_max_abs_diff"] = export_onnx(
                 model, content["input"], tmp / "model.onnx", tolerance=onnx_tolerance

@@ -36,11 +36,11 @@ from torch.utils.data import IterableDataset, get_worker_info
 from judge.data.input_spec import InputSpec
 from judge.data.preprocess import fit_frames, pad_fill
 from judge.data.windows import UnknownFrameRate, time_grid
+from judge.inference.cuts import CutDetector, signature
+from judge.inference.inputs import Entry, iter_entries
+from judge.inference.windows import ShotPlanner
 from judge.io.timeout import call_with_timeout  # noqa: F401 - also importable from here
 from judge.io.video import DecodeTimeout, VideoReader, VideoReadError, open_video
-from judge.scoring.cuts import CutDetector, signature
-from judge.scoring.inputs import Entry, iter_entries
-from judge.scoring.windows import ShotPlanner
 
 
 @dataclass(frozen=True)

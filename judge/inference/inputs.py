@@ -14,14 +14,15 @@ every run), globs are iterated, and manifests are read line by line.
 from __future__ import annotations
 
 import glob
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from judge.io.extensions import VIDEO_EXTENSIONS, has_video_extension  # noqa: F401 - re-exported
+from judge.io.jsonl import iter_lines
 from judge.io.manifest import resolve_path
+from judge.io.pathkey import path_key
 
 MANIFEST_EXTENSIONS: tuple[str, ...] = (".jsonl",)
 _GLOB_CHARS = set("*?[")
@@ -47,14 +48,15 @@ def as_input_list(inputs: PathLike | Iterable[PathLike]) -> Iterable[PathLike]:
 def iter_entries(inputs: PathLike | Iterable[PathLike], unique: bool = True) -> Iterator[Entry]:
     """Expand `inputs` lazily into one `Entry` per video, in a deterministic order.
 
-    With `unique`, a video named twice (a folder and a glob over it) comes once, at its first
-    mention; this keeps one absolute path string per video seen, the only memory that grows
+    With `unique`, a video named twice (a folder and a glob over it, or a link to it) comes
+    once, at its first mention: entries are matched by `judge.io.pathkey.path_key`, as every
+    other file matches paths. This keeps one key per video seen, the only memory that grows
     with the number of videos (about 100 bytes each).
     """
     seen: set[str] = set()
     for entry in _expand(inputs):
         if unique:
-            key = os.path.abspath(entry.path)
+            key = path_key(entry.path)
             if key in seen:
                 continue
             seen.add(key)
@@ -109,18 +111,13 @@ def _glob(pattern: str) -> Iterator[Entry]:
 
 def _manifest(path: Path) -> Iterator[Entry]:
     """Each row's video, resolved against the manifest's folder; a bad line is an error entry
-    (named by manifest and line number) and the rest of the manifest is still read."""
-    with open(path, encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{line_no}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield Entry(where, f"{where}: invalid JSON ({e.msg}, column {e.colno})")
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("path"), str):
-                yield Entry(where, f"{where}: manifest row has no 'path' string")
-                continue
-            yield Entry(str(resolve_path(path, row["path"])))
+    (named by manifest and line number, as `judge.io.jsonl` names it) and the rest of the
+    manifest is still read."""
+    for line in iter_lines(path):
+        where = f"{path}:{line.number}"
+        if line.error is not None:
+            yield Entry(where, f"{where}: {line.error}")
+        elif not isinstance(line.value, dict) or not isinstance(line.value.get("path"), str):
+            yield Entry(where, f"{where}: manifest row has no 'path' string")
+        else:
+            yield Entry(str(resolve_path(path, line.value["path"])))

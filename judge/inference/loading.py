@@ -9,7 +9,7 @@
 
 Both are turned into one description, the content of an exported `judge.json` (see
 `export.py`): `labels`, `model`, `input`, `decoder`, `temperatures`, `thresholds`, `domain`
-(the validation windows' feature statistics, `judge.scoring.domain`; None when the judge was
+(the validation windows' feature statistics, `judge.training.domain`; None when the judge was
 trained without them), `provenance`.
 """
 
@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 
 from judge.data.input_spec import InputSpec
+from judge.inference.judge_json import JUDGE_JSON, read_judge_json
 from judge.models import JudgeModel, build_model
-from judge.scoring.judge_json import JUDGE_JSON, read_judge_json
 
 WEIGHTS_FILE = "model.safetensors"
 FORMAT = 1

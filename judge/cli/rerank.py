@@ -11,16 +11,16 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from judge.cli_errors import UsageError, run_reporting_errors
+from judge.cli.common import score_with_judge, scoring_parent
+from judge.cli.errors import UsageError, run_reporting_errors
+from judge.inference.record import read_scores, write_scores
 from judge.io.jsonl import read_jsonl, write_jsonl
 from judge.io.manifest import resolve_path
 from judge.io.pathkey import path_key
-from judge.scoring.cli_common import add_scoring_args, score_with_judge
-from judge.scoring.grouping import column_groups, folder_groups, pattern_groups
-from judge.scoring.link_best import link_best
-from judge.scoring.pairs import PAIR_MODES, preference_pairs
-from judge.scoring.record import read_scores, write_scores
-from judge.scoring.rerank import OOD_MODES, Ranking, parse_weights, rerank
+from judge.rerank.grouping import column_groups, folder_groups, pattern_groups
+from judge.rerank.link_best import link_best
+from judge.rerank.pairs import PAIR_MODES, preference_pairs
+from judge.rerank.rerank import OOD_MODES, Ranking, parse_weights, rerank
 
 PROG = "judge-rerank"
 
@@ -28,6 +28,7 @@ PROG = "judge-rerank"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
+        parents=[scoring_parent("scoring (with --judge)")],
         description="Rank candidate videos within groups by the judge's scores (best-of-N).",
         epilog="Output rows: group, path, rank (1 = best), score, margin (to the next candidate; "
         "null for the last), plausibility, worst_label/worst_score/worst_onset (seconds), "
@@ -105,7 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--pairs-mode", choices=PAIR_MODES, default="best-vs-rest")
     o.add_argument("--save-scores", metavar="JSONL", help="also save the raw score records")
-    add_scoring_args(p, "scoring (with --judge)")
     return p
 
 
@@ -165,7 +165,7 @@ def group_records(records: Sequence[dict], keys_of: KeysOf, *, by_folder: bool) 
 
 def _precheck(args: argparse.Namespace, keys_of: KeysOf) -> None:
     """Fail on unmatched file names before scoring, not after an hour of it."""
-    from judge.scoring.inputs import iter_entries
+    from judge.inference.inputs import iter_entries
 
     keys_of([e.path for e in iter_entries(args.inputs) if e.error is None])
 

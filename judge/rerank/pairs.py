@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from judge.scoring.rerank import Ranked
+from judge.rerank.rerank import Ranked
 
 PAIR_MODES = ("best-vs-rest", "all")
 # Scores are floats: 0.9 - 0.8 is 0.0999..., which a user asking for a 0.1 margin means to keep.

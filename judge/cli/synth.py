@@ -15,6 +15,7 @@ import sys
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from judge.cli.errors import EXIT_ENVIRONMENT, EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from judge.paths import config_dir
 from judge.synth.config import ConfigError, SynthConfig
 
@@ -29,12 +30,12 @@ def run(cfg: DictConfig) -> int:
         synth = SynthConfig.from_dict(OmegaConf.to_container(cfg.synth, resolve=True))
     except ConfigError as e:
         log.error("bad configuration: %s", e)
-        return 2
+        return EXIT_USAGE
     try:
         backend = gl.choose_backend()
     except RuntimeError as e:
         log.error("%s", e)
-        return 3
+        return EXIT_ENVIRONMENT
     try:
         log.info("rendering with MUJOCO_GL=%s into %s", backend, cfg.out)
         summary = generate(
@@ -48,7 +49,7 @@ def run(cfg: DictConfig) -> int:
         )
     except ConfigError as e:
         log.error("bad configuration: %s", e)
-        return 2
+        return EXIT_USAGE
     from judge.io.manifest import read_manifest
 
     new_kinds = synth.artifacts.new_kinds()
@@ -79,8 +80,8 @@ def run(cfg: DictConfig) -> int:
             log.info("contact sheet: %s", sheet)
     if summary.errors:
         log.error("%d scenes failed; see %s/errors/", len(summary.errors), cfg.out)
-        return 1
-    return 0
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="synth")

@@ -12,9 +12,9 @@ import os
 
 import numpy as np
 
+from judge.evaluation.clip_metrics import Predictions
 from judge.io.manifest import resolve_path
 from judge.io.pathkey import path_key
-from judge.report.clip_metrics import Predictions
 
 # Column names of the two systems in metrics.json, the tables and the W&B keys.
 JUDGE = "judge"

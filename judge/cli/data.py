@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from judge.cli_errors import UsageError, run_reporting_errors
+from judge.cli.errors import UsageError, run_reporting_errors
 from judge.io.manifest import SPLITS, ManifestError, read_manifest, write_manifest
 from judge.io.manifest_ops import (
     manifest_stats,

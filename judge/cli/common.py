@@ -1,17 +1,21 @@
-"""What `judge-rerank` and `judge-calibrate` share: the scoring flags (named as in
-`judge-score`), loading the judge and scoring with them. Score files are read by
-`judge.scoring.record.read_scores`, JSONL written by `judge.io.jsonl.write_jsonl`."""
+"""What the argparse command lines share: the scoring flags as a parent parser
+(`judge-score`, `judge-rerank`, `judge-calibrate`), loading the judge and scoring with them.
+Errors are reported by `judge.cli.errors`. Score files are read by
+`judge.inference.record.read_scores`, JSONL written by `judge.io.jsonl.write_jsonl`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from judge.scoring.cuts import CUT_MODES
+from judge.inference.cuts import CUT_MODES
 
 
-def add_scoring_args(parser: argparse.ArgumentParser, title: str) -> None:
-    s = parser.add_argument_group(title)
+def scoring_parent(title: str = "scoring") -> argparse.ArgumentParser:
+    """A parent parser (``parents=[scoring_parent()]``) with the flags that say how videos are
+    scored, in one argument group named ``title``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    s = parent.add_argument_group(title)
     s.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda if available)")
     s.add_argument("--batch-size", type=int, default=16, help="windows per model call")
     s.add_argument("--workers", type=int, default=2, help="decoding processes (0: in-process)")
@@ -21,13 +25,15 @@ def add_scoring_args(parser: argparse.ArgumentParser, title: str) -> None:
         "--cuts",
         choices=CUT_MODES,
         default="split",
-        help="hard scene cuts: score each shot apart (split) or flag the video (artifact)",
+        help="hard scene cuts: split (default) scores each shot on its own; artifact flags a "
+        "video with a cut (plausibility 0); both list shots and cuts in the record",
     )
+    return parent
 
 
 def load_judge(args: argparse.Namespace):
     """The ``Judge`` of ``--judge`` on ``--device``; torch is imported only here."""
-    from judge.scoring.judge import Judge
+    from judge.inference.judge import Judge
 
     return Judge.load(args.judge, device=args.device)
 
