@@ -77,6 +77,11 @@ HARD_NEGATIVES: Mapping[str, str] = MappingProxyType(
         "wall_bounce": "a thrown ball bounces off a board and changes direction",
         "throw_bounce": "a ball thrown fast and low skips along the floor",
         "fast_occluder": "a fast ball passes behind an occluder and comes out again",
+        "figure_jump": "a person or animal jumps: airborne for a while, then lands",
+        "figure_carry": "a person picks an object up, carries it and may set it down",
+        "figure_crowd": "a figure walks in front of another and hides it for a while",
+        "figure_swing": "a figure swings its arms fast or runs: limbs move far per frame",
+        "figure_exit": "a person or animal walks or runs out of the frame",
     }
 )
 HARD_NEGATIVE_TAGS: tuple[str, ...] = tuple(HARD_NEGATIVES)

@@ -41,6 +41,11 @@ def test_taxonomy_matches_design():
         "wall_bounce",
         "throw_bounce",
         "fast_occluder",
+        "figure_jump",
+        "figure_carry",
+        "figure_crowd",
+        "figure_swing",
+        "figure_exit",
     )
     assert all(HARD_NEGATIVES[t] for t in HARD_NEGATIVE_TAGS)
 

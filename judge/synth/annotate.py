@@ -109,13 +109,20 @@ class Annotator:
         num_frames: int,
         width: int,
         height: int,
+        skip_pairs: dict[int, set[int]] | None = None,
+        figure_of: np.ndarray | None = None,
     ):
+        """`skip_pairs`: geom -> geoms whose overlap is no penetration (a figure's joints);
+        `figure_of (K,)`: each object's figure (-1 none), stored as a `figure` array."""
         self.geoms, self.occluders, self.colliders = geoms, occluders, colliders
+        self.skip = skip_pairs or {}
         self.w, self.h = width, height
         k = len(geoms)
         self.arrays = {
             n: np.zeros((num_frames, k, *shape), dt) for n, (shape, dt) in FIELDS.items()
         }
+        if figure_of is not None:  # only scenes with figures: others keep their sidecars as before
+            self.arrays["figure"] = np.broadcast_to(figure_of, (num_frames, k)).copy()
         self.masks = np.zeros((num_frames, height, width), np.uint8)
         self._body = [model.geom_bodyid[g] for g in geoms]
         self._dof = [model.jnt_dofadr[model.body_jntadr[b]] for b in self._body]
@@ -189,8 +196,9 @@ class Annotator:
     def _penetration(self, m: mujoco.MjModel, d: mujoco.MjData, g: int) -> float:
         """Deepest interpenetration (metres) of geom g with any other solid geom."""
         deepest = 0.0
+        skip = self.skip.get(g, ())
         for other in self.colliders:
-            if other == g or m.geom_group[other] == GROUP_HIDDEN:
+            if other == g or m.geom_group[other] == GROUP_HIDDEN or other in skip:
                 continue
             dist = mujoco.mj_geomDistance(m, d, g, other, 0.01, None)
             deepest = max(deepest, -dist)

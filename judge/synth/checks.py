@@ -147,17 +147,26 @@ def find_duplicate(a: dict, th: Thresholds) -> list[tuple[int, int]]:
 
 
 def find_morph(a: dict, th: Thresholds) -> list[tuple[int, int]]:
-    """An object changes colour in place, or is replaced on the spot by one of other shape/size."""
+    """An object changes colour in place, grows or shrinks in place (a figure's segment), or is
+    replaced on the spot by one of other shape/size."""
+    from judge.synth.figure_checks import same_figure
+
     vis = clearly_visible(a, th)
     out = []
     for t in range(1, len(vis)):
         colour = np.abs(a["rgba"][t] - a["rgba"][t - 1]).max(-1) > 1e-3
         seen = np.linalg.norm(a["mean_rgb"][t] - a["mean_rgb"][t - 1], axis=-1) >= th.colour_jump
         out += [(t, int(k)) for k in np.nonzero(vis[t - 1] & vis[t] & colour & seen)[0]]
+        resized = np.abs(a["size"][t] - a["size"][t - 1]).max(-1) > 1e-4
+        ratio = a["amodal_px"][t] / np.maximum(1, a["amodal_px"][t - 1])
+        grown = (ratio >= 1.25) | (ratio <= 0.8)
+        out += [(t, int(k)) for k in np.nonzero(vis[t - 1] & vis[t] & resized & grown)[0]]
         gone = np.nonzero(vis[t - 1] & (a["visible_px"][t] <= GONE_PX))[0]
         new = np.nonzero(vis[t] & (a["visible_px"][t - 1] <= GONE_PX))[0]
         for i in gone:
             for j in new:
+                if same_figure(a, i, j):  # one limb hides as another shows: not a swap
+                    continue
                 reach = 0.5 * a["size"][t - 1, i].max() + _jump_allowed(a, t, th)[i]
                 if np.linalg.norm(a["pos"][t, j] - a["pos"][t - 1, i]) > reach:
                     continue
@@ -168,9 +177,12 @@ def find_morph(a: dict, th: Thresholds) -> list[tuple[int, int]]:
 
 
 def find_levitate(a: dict, th: Thresholds) -> list[tuple[int, int]]:
-    """Unsupported (no contact) yet not falling: vertical acceleration well above -g."""
+    """Unsupported (no contact) yet not falling: vertical acceleration well above -g.
+
+    A figure's segments are judged as one body (`figure_checks.find_figure_levitate`)."""
     z = a["pos"][..., 2]
     out = []
+    segment = a["figure"][0] >= 0 if "figure" in a else np.zeros(z.shape[1], bool)
     for t in range(1, len(z) - 1):
         free = ~a["contact"][t] & ~a["contact"][t + 1] & a["exists"][t - 1] & a["exists"][t + 1]
         acc = (z[t + 1] - 2 * z[t] + z[t - 1]) / th.dt**2
@@ -179,8 +191,13 @@ def find_levitate(a: dict, th: Thresholds) -> list[tuple[int, int]]:
             & a["exists"][t]
             & (a["visible_px"][t] >= th.min_visible_px)
             & (acc > -0.5 * GRAVITY)
+            & ~segment
         )
         out += [(t, int(k)) for k in np.nonzero(hit)[0]]
+    if segment.any():
+        from judge.synth.figure_checks import find_figure_levitate
+
+        out = sorted(out + find_figure_levitate(a, th))
     return out
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from judge.labels import ARTIFACT_LABELS, HARD_NEGATIVE_TAGS, validate_labels
+from judge.synth.figures import ALL_MOTIONS, FIGURE_KINDS
 from judge.synth.photos import BUNDLED_PHOTOS
 from judge.synth.spec import FAMILY_VALUES
 
@@ -162,6 +163,11 @@ class SceneConfig:
     handheld_m: tuple = (0.0, 0.02)  # RMS translation
     zoom_prob: float = 0.0  # fovy changes linearly over the clip
     zoom: tuple = (-0.3, 0.3)  # relative fovy change at the last frame
+    # Articulated figures (judge/synth/figures.py): share of scenes with one, and what it is.
+    figure_prob: float = 0.0
+    figure_kinds: tuple = FIGURE_KINDS
+    figure_motions: tuple = ALL_MOTIONS
+    figure_artifact_prob: float = 0.7  # in a scene with a figure, share of twins that target it
 
     def __post_init__(self) -> None:
         p = "synth.scene."
@@ -181,8 +187,12 @@ class SceneConfig:
             "backdrop_prob",
             "handheld_prob",
             "zoom_prob",
+            "figure_prob",
+            "figure_artifact_prob",
         ):
             _probability(p + name, getattr(self, name))
+        _choices(p + "figure_kinds", self.figure_kinds, FIGURE_KINDS)
+        _choices(p + "figure_motions", self.figure_motions, ALL_MOTIONS)
         _choices(p + "floor_textures", self.floor_textures, TEXTURE_KINDS)
         _choices(p + "wall_textures", self.wall_textures, TEXTURE_KINDS)
         _choices(p + "backdrop_textures", self.backdrop_textures, TEXTURE_KINDS)

@@ -64,7 +64,7 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
                 spec.hard_negative = None
             clips, failed = [Clip("clean", clean)], []
             for k, kind in enumerate(spec.artifacts):
-                injector = get_injector(kind, cfg.artifacts.injectors)
+                injector = _injector_for(spec, kind, cfg)
                 rng = scene_rng(seed, index, attempt, 1 + k)
                 clip = _render_twin(scene, clean, injector, rng, th, attempts)
                 if clip is None:
@@ -76,6 +76,15 @@ def render_group(cfg: SynthConfig, seed: int, index: int) -> Group:
         finally:
             scene.close()
     raise AssertionError("unreachable")
+
+
+def _injector_for(spec: SceneSpec, kind: str, cfg: SynthConfig):
+    """The figure's injector of this kind when the scene drew it for a figure, else the object's."""
+    if kind in spec.figure_artifacts:
+        from judge.synth.injectors.figures import FIGURE_INJECTORS
+
+        return FIGURE_INJECTORS[kind]
+    return get_injector(kind, cfg.artifacts.injectors)
 
 
 def _render_twin(
@@ -93,17 +102,23 @@ def _render_twin(
             continue
         reason = injector.verify(scene, clean, twin, onset, iv, th)
         if reason is None:
-            return Clip(kind, twin, [_event(kind, iv, twin, onset, th)], dict(iv.params))
+            event = _event(kind, iv, twin, onset, th, injector.detect)
+            return Clip(kind, twin, [event], dict(iv.params))
         log.debug("scene %d: %s rejected: %s", scene.spec.index, kind, reason)
     return None
 
 
-def _event(kind: str, iv: Intervention, twin: ClipRecord, onset: int, th: Thresholds) -> dict:
-    """The manifest event: onset, last frame showing it, the object and its box at the onset."""
+def _event(
+    kind: str, iv: Intervention, twin: ClipRecord, onset: int, th: Thresholds, finder=None
+) -> dict:
+    """The manifest event: onset, last frame showing it, the object and its box at the onset.
+
+    `finder` is the injector's detector (a figure's levitation is judged on the whole figure)."""
     end: int | None = onset
     if kind in ("clipping", "levitate"):
-        finder = find_clipping if kind == "clipping" else find_levitate
-        frames = sorted(t for t, k in finder(twin.ann, th) if k == iv.target and t >= onset)
+        finder = finder or (find_clipping if kind == "clipping" else find_levitate)
+        rows = set(iv.params.get("rows", [iv.target]))
+        frames = sorted(t for t, k in finder(twin.ann, th) if k in rows and t >= onset)
         end = _run_end(frames, onset) if frames else onset
         # Levitation needs frames on both sides to be detected, so its last possible hit is T-2.
         last = len(twin.frames) - (2 if kind == "levitate" else 1)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from judge.synth.checks import Thresholds, clearly_visible
+from judge.synth.figure_negatives import STAGERS as FIGURE_STAGERS
+from judge.synth.figure_negatives import VERIFIERS as FIGURE_VERIFIERS
 from judge.synth.staged_motion import STAGERS as MOTION_STAGERS
 from judge.synth.staged_motion import VERIFIERS as MOTION_VERIFIERS
 from judge.synth.staged_throws import STAGERS as THROW_STAGERS
 from judge.synth.staged_throws import VERIFIERS as THROW_VERIFIERS
 
 # Checks of the later tags live with their stagers.
-_MORE_VERIFIERS = {**MOTION_VERIFIERS, **THROW_VERIFIERS}
+_MORE_VERIFIERS = {**MOTION_VERIFIERS, **THROW_VERIFIERS, **FIGURE_VERIFIERS}
 
 
 def stage_hard_negative(stage, tag: str) -> None:
@@ -132,6 +134,7 @@ STAGERS = {
     "bounce": _bounce,
     **MOTION_STAGERS,
     **THROW_STAGERS,
+    **FIGURE_STAGERS,
 }
 
 

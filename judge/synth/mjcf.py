@@ -11,6 +11,10 @@ from judge.synth.textures import texture_png
 # Geom groups: rendering shows groups 0-3; hidden geoms (phantoms, vanished objects) live in 5.
 GROUP_STATIC, GROUP_OCCLUDER, GROUP_OBJECT, GROUP_HIDDEN = 0, 1, 3, 5
 FLOOR_GEOM = "floor"
+# Figure segments touch objects and the floor but not each other: contype 4 meets no segment's
+# conaffinity (1), while every object's contype (1) meets theirs. Bit 2 stays free for clipping.
+SEGMENT_CONTYPE = 4
+SEGMENT_DENSITY = 3000.0  # heavy, so a step of contact barely deflects a scripted segment
 # MuJoCo takes the larger friction of a touching pair; static geoms get almost none so that each
 # object's own coefficient decides how it slides.
 STATIC_FRICTION = 'friction="0.001 0.001 0.0001"'
@@ -89,12 +93,15 @@ def build_mjcf(spec: SceneSpec) -> tuple[str, dict[str, bytes]]:
     xyaxes = _f(np.concatenate([rot[:, 0], rot[:, 1]]))
     w, h = spec.width, spec.height
     shadow = spec.shadow_size if spec.shadows else 0
+    # A figure adds a dozen capsules, each drawn (and shadowed) as a fine mesh: coarser ones
+    # render a third faster and look the same at 64-128 px. Scenes without figures keep theirs.
+    coarse = 'numslices="16" numstacks="8" ' if spec.figures else ""
     xml = f"""<mujoco model="scene{spec.index}">
   <compiler angle="degree" autolimits="true"/>
   <option timestep="{spec.timestep:.6g}" gravity="0 0 -9.81"/>
   <visual>
     <global offwidth="{w}" offheight="{h}"/>
-    <quality shadowsize="{shadow}" offsamples="{spec.antialias_samples}"/>
+    <quality {coarse}shadowsize="{shadow}" offsamples="{spec.antialias_samples}"/>
     <headlight ambient="0.25 0.25 0.25" diffuse="0.15 0.15 0.15" specular="0 0 0"/>
     <map znear="0.01" zfar="50"/>
   </visual>
@@ -117,6 +124,15 @@ def _object_body(i: int, o: ObjectSpec, sites: str = "") -> str:
     hidden = o.phantom is not None
     group = GROUP_HIDDEN if hidden else GROUP_OBJECT
     collide = 0 if hidden else 1
+    if o.figure is not None:  # a figure's segment: scripted (gravity compensated), heavy
+        contype = 0 if hidden else SEGMENT_CONTYPE
+        return (
+            f'<body name="body{i}" pos="{_f(o.pos)}" quat="{_f(o.quat)}" gravcomp="1">'
+            f'<freejoint name="joint{i}"/><geom name="{object_geom_name(i)}" type="{o.shape}" '
+            f'size="{_f(o.size)}" material="mat{i}" density="{SEGMENT_DENSITY:g}" '
+            f'friction="{o.friction:.3g} 0.01 0.001" group="{group}" contype="{contype}" '
+            f'conaffinity="{collide}"/>{sites}</body>'
+        )
     shape = (
         f'type="mesh" mesh="mesh{i}"'
         if o.shape == "mesh"

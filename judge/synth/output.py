@@ -93,6 +93,7 @@ def write_group(
             "variant": clip.variant,
             "crf": spec.crf,
             "family": family,
+            "figures": spec.figure_names(),
         }
         if heldout:
             row["holdout"] = True
@@ -114,6 +115,7 @@ def write_annotations(path: Path, clip, group: Group) -> None:
                 "phantom": o.phantom,
                 "source": o.source,
                 "motion": o.motion,
+                **({"figure": o.figure} if spec.figures else {}),
             }
             for o in spec.objects
         ],
@@ -123,6 +125,11 @@ def write_annotations(path: Path, clip, group: Group) -> None:
         "tags": group.tags,
         "mask_values": "0 background, k+1 object k, 255 occluder",
     }
+    if spec.figures:  # only then: sidecars of scenes without figures keep their bytes
+        meta["figures"] = [
+            {"kind": f.kind, "motion": f.motion, "segments": f.segments, "phantom": f.phantom}
+            for f in spec.figures
+        ]
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(
             f, masks=clip.record.masks, meta=np.array(json.dumps(meta)), **clip.record.ann

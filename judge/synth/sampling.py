@@ -69,9 +69,13 @@ def sample_scene(cfg: SynthConfig, seed: int, index: int, attempt: int = 0) -> S
     n = int(rng.integers(s.num_objects[0], s.num_objects[1] + 1))
     if hard is not None:
         stage.hard_negative(hard)
-    elif "clipping" in artifacts and rng.random() < CLIPPING_CONTACT_PROB:
+    if s.figure_prob > 0 or spec.figures:  # own stream: scenes without figures draw as before
+        from judge.synth.figure_staging import FIGURE_STREAM, stage_figures
+
+        stage_figures(stage, scene_rng(seed, index, attempt, FIGURE_STREAM))
+    if hard is None and "clipping" in artifacts and rng.random() < CLIPPING_CONTACT_PROB:
         stage.add_contact_pair()
-    while len(spec.objects) < n:
+    while sum(o.figure is None for o in spec.objects) < n:
         if not stage.add_random_object():
             break
     if rng.random() < s.occluder_prob and not spec.occluders:
@@ -438,18 +442,19 @@ def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _add_phantoms(spec: SceneSpec, rng: np.random.Generator, cfg: SynthConfig) -> None:
     """Hidden stand-ins for the twins that add or swap an object (appear, duplicate, morph)."""
     real = spec.real_objects()
+    kinds = [k for k in spec.artifacts if k not in spec.figure_artifacts]
     park = lambda k: (20.0 + 3 * k, 20.0, 1.0)  # noqa: E731 - far outside every view
     extra: list[ObjectSpec] = []
-    if "appear" in spec.artifacts:
+    if "appear" in kinds:
         stage = _Stage(spec, rng, cfg)
         o = stage.new_object()
         o.phantom, o.pos = "appear", park(0)
         extra.append(o)
     for i in real:
         src = spec.objects[i]
-        if "duplicate" in spec.artifacts:
+        if "duplicate" in kinds:
             extra.append(_copy(src, "duplicate", i, park(len(extra))))
-        if "morph" in spec.artifacts and src.shape != "mesh":
+        if "morph" in kinds and src.shape != "mesh":
             m = _copy(src, "morph", i, park(len(extra)))
             choices = [x for x in cfg.scene.shapes if x not in ("mesh", src.shape)]
             if choices and rng.random() < 0.5:

@@ -10,6 +10,7 @@ import numpy as np
 
 from judge.synth.annotate import Annotator
 from judge.synth.camera import mat_to_quat
+from judge.synth.figure_driver import FigureDriver, FigureMods
 from judge.synth.mjcf import build_mjcf, object_geom_name
 from judge.synth.render import SceneRenderer
 from judge.synth.rigs import RigDriver
@@ -52,6 +53,17 @@ class Scene:
         self.camera_poses = [spec.camera.pose(t, spec.num_frames) for t in range(spec.num_frames)]
         self._object_of = {g: i for i, g in enumerate(self.geoms)}
         self.rig = RigDriver(m, spec.rigs, self.geoms) if spec.rigs else None
+        self.figures = (
+            FigureDriver(spec, self.qpos_adr, self.dof_adr, self.geoms, self.bodies)
+            if spec.figures
+            else None
+        )
+        self.figure_mods = FigureMods()  # what the current run's injector did to the figures
+        self.skip_pairs = _figure_skip_pairs(spec, self.geoms) if spec.figures else {}
+
+    def _drive_figures(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        if self.figures is not None:
+            self.figures.frame(model, data, self.figure_mods)
 
     def close(self) -> None:
         self.renderer.close()
@@ -67,6 +79,9 @@ class Scene:
                 mujoco.mju_quat2Mat(rot, np.asarray(o.quat, float))
                 d.qvel[a + 3 : a + 6] = rot.reshape(3, 3).T @ np.asarray(o.angvel)
         mujoco.mj_forward(model, d)
+        if self.figures is not None:
+            self._drive_figures(model, d)
+            mujoco.mj_forward(model, d)
         if self.rig is not None:  # a hand staged holding its object takes hold at time 0
             self.rig.drive(model, d)
             mujoco.mj_forward(model, d)
@@ -88,13 +103,24 @@ class Scene:
         sp = self.spec
         T, K = sp.num_frames, len(sp.objects)
         model = copy.deepcopy(self.model) if injector is not None else self.model
+        self.figure_mods = FigureMods()
         if branch is not None and start > 0:
             data = mujoco.MjData(model)
             mujoco.mj_setState(model, data, branch.states[start], STATE)
             mujoco.mj_forward(model, data)
         else:
             start, data = 0, self.initial_data(model)
-        ann = Annotator(model, self.geoms, self.occluders, self.colliders, T, sp.width, sp.height)
+        ann = Annotator(
+            model,
+            self.geoms,
+            self.occluders,
+            self.colliders,
+            T,
+            sp.width,
+            sp.height,
+            skip_pairs=self.skip_pairs,
+            figure_of=_figure_rows(sp) if sp.figures else None,
+        )
         frames = np.empty((T, sp.height, sp.width, 3), np.uint8)
         if start > 0:
             frames[:start] = branch.frames[:start]
@@ -114,6 +140,9 @@ class Scene:
                     self._collect_contacts(data, touching, pairs)
                     if self.rig is not None:
                         self.rig.support(data, touching)
+                    if self.figures is not None:
+                        self.figures.support(data, touching)
+                self._drive_figures(model, data)
                 mujoco.mj_forward(model, data)
             elif branch is not None and start > 0:
                 pairs = set(branch.contacts[t]) if branch.contacts else set()
@@ -123,8 +152,11 @@ class Scene:
                 states.append(state.copy())
             if injector is not None:
                 injector.apply(self, model, data, t)
+                self._drive_figures(model, data)  # a figure twin's change shows at once
                 mujoco.mj_forward(model, data)
             self._collect_contacts(data, touching, pairs)
+            if self.figures is not None:
+                self.figures.support(data, touching)
             if self.rig is not None:
                 self.rig.support(data, touching)
                 rig_rows.append(self.rig.record(data))
@@ -158,3 +190,36 @@ class Scene:
                 i = self._object_of.get(int(g))
                 if i is not None:
                     touching[i] = True
+
+
+def _figure_rows(spec: SceneSpec) -> np.ndarray:
+    """`(K,)` int8: the figure each object is a segment of, -1 for everything else."""
+    return np.array([-1 if o.figure is None else o.figure for o in spec.objects], np.int8)
+
+
+def _figure_skip_pairs(spec: SceneSpec, geoms: list[int]) -> dict[int, set[int]]:
+    """Geom pairs whose overlap is anatomy, not clipping: a segment with its parent and its
+    siblings (they share a joint), an extra limb with the limb it copies and that one's parent."""
+    skip: dict[int, set[int]] = {}
+
+    def pair(i: int, j: int) -> None:
+        skip.setdefault(geoms[i], set()).add(geoms[j])
+        skip.setdefault(geoms[j], set()).add(geoms[i])
+
+    for fig in spec.figures:
+        skel = fig.skeleton()
+        for j, seg in enumerate(skel):
+            for k, other in enumerate(skel[:j]):
+                # Parent and child share a joint; siblings (legs, neck, tail) share a root.
+                if seg.parent == k or (seg.parent >= 0 and seg.parent == other.parent):
+                    pair(fig.segments[j], fig.segments[k])
+        if fig.extra:
+            chain = fig.limb(fig.extra_limb)
+            root_parent = skel[chain[0]].parent
+            for k in range(len(chain)):
+                for other in (*chain, root_parent):
+                    pair(fig.extra[k], fig.segments[other])
+                for k2 in range(len(chain)):
+                    if k2 != k:
+                        pair(fig.extra[k], fig.extra[k2])
+    return skip

@@ -56,6 +56,8 @@ class ObjectSpec:
     # injector reveals them; this keeps all twins on one model and one state.
     phantom: str | None = None  # None, "appear", "duplicate" or "morph"
     source: int | None = None  # the object a duplicate/morph phantom stands in for
+    figure: int | None = None  # index in `SceneSpec.figures` of the figure this is a segment of
+    held_by: int | None = None  # the figure that carries this object for part of the clip
 
     def half_height(self) -> float:
         """Half-extent along the body's z axis (for placing it on the floor upright)."""
@@ -172,6 +174,9 @@ class SceneSpec:
     degrade: DegradeSpec | None = None  # camera-like degradations applied before encoding
     # Visible helpers that move objects (hands, platforms, strings): `judge.synth.rigs.RigSpec`.
     rigs: list = field(default_factory=list)
+    # Articulated figures (`judge.synth.figures.FigureSpec`); their segments are objects.
+    figures: list = field(default_factory=list)
+    figure_artifacts: list[str] = field(default_factory=list)  # twins that target a figure
 
     @property
     def group(self) -> str:
@@ -203,4 +208,13 @@ class SceneSpec:
         return max(1, int(round(1.0 / (self.fps * self.timestep))))
 
     def real_objects(self) -> list[int]:
-        return [i for i, o in enumerate(self.objects) if o.phantom is None]
+        """Free objects an object artifact may target (not phantoms, segments, or carried)."""
+        return [
+            i
+            for i, o in enumerate(self.objects)
+            if o.phantom is None and o.figure is None and o.held_by is None
+        ]
+
+    def figure_names(self) -> list[str]:
+        """The kinds of the figures seen in the clean clip (the manifest's `figures`)."""
+        return [f.kind for f in self.figures if f.phantom is None]
