@@ -6,11 +6,10 @@ A row's ``plausible`` label, when it has one, decides. Without one, the clip is 
 clip (0) when it has any positive artifact label or any event, and clean (1) when every label
 the judge scores is known and 0; otherwise it is unknown (None) and left out.
 
-Training reads rows per window (``judge.data.targets.window_targets``) and differs on one
-point: there a row without ``plausible`` has a known plausible target only when every judged
-label is known, so ``{"teleport": 1}`` with the other labels missing is "plausible unknown" to
-the training loss but an artifact clip here (a clip with an artifact in it is not plausible,
-whatever its other labels say).
+Training reads rows per window (``judge.data.targets.window_targets``) and applies this rule to
+the frames a window shows: ``{"teleport": 1}`` with an event and the other labels missing is an
+artifact clip here, and a window showing that event is not plausible there; a window that does
+not show it stays unknown, since the missing labels might hide another artifact in it.
 """
 
 from __future__ import annotations

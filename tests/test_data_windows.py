@@ -89,6 +89,23 @@ def test_unknown_labels_are_masked_and_unlocalised_positives_need_the_whole_clip
     assert whole["plausible_mask"] and whole["plausible"] == 0 and not whole["onset_mask"]
 
 
+def test_a_window_showing_an_event_is_implausible_even_with_other_labels_unknown():
+    """The clip rule of judge.targets_rule (calibration and evaluation) per window: a row
+    {"teleport": 1} with an event and the other labels missing is an artifact clip."""
+    from judge.targets_rule import row_plausible_target
+
+    event = {"type": "teleport", "frame": 20, "end": 20, "object": 0, "bbox": [0, 0, 4, 4]}
+    row = {"labels": {"teleport": 1}, "events": [event]}
+    assert row_plausible_target(row, LABELS) == 0
+    showing = window_targets(row, np.arange(16, 24), 40, LABELS)
+    before = window_targets(row, np.arange(0, 8), 40, LABELS)
+    assert showing["plausible_mask"] and showing["plausible"] == 0
+    assert not before["plausible_mask"]  # the missing labels might hide another artifact
+    no_frame = {"labels": {"teleport": 1}}  # a positive without a frame: only the whole clip
+    assert window_targets(no_frame, np.arange(0, 40), 40, LABELS)["plausible_mask"]
+    assert not window_targets(no_frame, np.arange(0, 8), 40, LABELS)["plausible_mask"]
+
+
 def _frames(t=6, h=40, w=56):
     rng = np.random.default_rng(1)
     return rng.integers(0, 255, (t, h, w, 3), dtype=np.uint8)

@@ -5,6 +5,11 @@ and one at or after it: the change itself is seen), or, for lasting events (end 
 null), when a sampled frame falls inside it. So a window that ends before an onset is
 plausible, and one that starts after a one-frame teleport (the object already at its new
 place) is not labelled teleport.
+
+The window's plausible target follows the clip rule of `judge.targets_rule` (the one rule
+evaluation and calibration use) for the frames the window shows: a window showing an event is
+not plausible even when the row's other labels are unknown; a window that shows none is
+plausible only when the row says what all of the clip holds.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from judge.labels import PLAUSIBLE
+from judge.targets_rule import plausible_target
 
 
 def event_in_window(event: dict, idx: np.ndarray, num_frames: int) -> bool:
@@ -61,6 +67,12 @@ def window_targets(
             plausible, p_mask = 0.0, bool(whole)
     elif label_names and mask_l.all():
         plausible, p_mask = float(not out_l.any() and not seen), True
+    elif seen:
+        # Other labels unknown, but the window shows an artifact: not plausible (the clip rule
+        # of judge.targets_rule, applied to the frames the window shows).
+        plausible, p_mask = 0.0, True
+    elif whole and plausible_target(labels, label_names, events) == 0:
+        plausible, p_mask = 0.0, True  # an unlocated artifact, and the window is the whole clip
 
     onset = np.zeros(T, np.float32)
     typed = {e["type"] for e in events}
