@@ -46,7 +46,7 @@ synth: $(STAMP)
 	$(VENV)/bin/judge-synth out=data/generated/synth num_scenes=200 seed=0
 
 # End to end: render, train cpu_tiny, evaluate with report.html, rerank a candidate pool
-# (about 16 minutes on 2 cores; outputs/demo/; rerun to resume). See judge/cli/demo.py.
+# (about 18 minutes on 2 cores; outputs/demo/; rerun to resume). See judge/cli/demo.py.
 demo: $(STAMP)
 	$(PY) -m judge.cli.demo $(REAL_ARG)
 
