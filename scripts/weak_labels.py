@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from judge.evaluation.label_breakdown import label_breakdown, label_confusion, worst_misses
+from judge.inference.record import read_scores
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest, resolve_path
+from judge.io.pathkey import path_key
 from judge.labels import ARTIFACT_LABELS
 from judge.synth.contact_sheet import pair_sheet
 
@@ -27,20 +28,15 @@ from judge.synth.contact_sheet import pair_sheet
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--manifest", type=Path, required=True, help="a labelled synthetic manifest")
-    ap.add_argument("--scores", type=Path, required=True, help="judge-score JSONL of its clips")
+    ap.add_argument("--scores", type=Path, required=True, help="judge-score file of its clips")
     ap.add_argument("--out", type=Path, required=True, help="folder for the JSON and sheets")
     ap.add_argument("--labels", nargs="+", default=list(ARTIFACT_LABELS))
     ap.add_argument("--worst", type=int, default=6, help="misses drawn per label")
     args = ap.parse_args()
 
     rows = read_manifest(args.manifest)
-    key = lambda p: os.path.realpath(p)  # noqa: E731
-    by_path = {}
-    for line in args.scores.read_text().splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            by_path[key(rec["path"])] = rec
-    records = [by_path.get(key(resolve_path(args.manifest, r["path"]))) for r in rows]
+    by_path = {path_key(rec["path"]): rec for rec in read_scores(args.scores)}
+    records = [by_path.get(path_key(resolve_path(args.manifest, r["path"]))) for r in rows]
     if not any(records):
         raise SystemExit(f"{args.scores}: no record matches a clip of {args.manifest}")
 

@@ -38,6 +38,17 @@ def facts(row: dict) -> list[str]:
     return out
 
 
+def _scored(rows: list[dict], records: list[dict | None]) -> list[tuple[dict, dict]]:
+    """(row, record) pairs of the rows that were scored without error."""
+    return [(r, s) for r, s in zip(rows, records, strict=True) if s and s["status"] == "ok"]
+
+
+def _separation(negatives: list[float], positives: list[float]) -> float:
+    """AUROC of positives over negatives; NaN when either side is empty (`judge.metrics`)."""
+    y = np.r_[np.zeros(len(negatives)), np.ones(len(positives))]
+    return auroc(y, np.r_[negatives, positives])
+
+
 def label_breakdown(
     rows: list[dict], records: list[dict | None], label: str
 ) -> dict[str, dict[str, float]]:
@@ -46,20 +57,17 @@ def label_breakdown(
     Negatives are the scored clean clips (`variant == "clean"`) of the same rows; a subgroup's
     entry is `{"n": positives, "auroc": value}` (NaN when there are no negatives).
     """
-    scored = [(r, s) for r, s in zip(rows, records, strict=True) if s and s["status"] == "ok"]
-    negatives = np.array([s["scores"][label] for r, s in scored if r.get("variant") == "clean"])
+    scored = _scored(rows, records)
+    negatives = [s["scores"][label] for r, s in scored if r.get("variant") == "clean"]
     groups: dict[str, list[float]] = {}
     for r, s in scored:
         if (r.get("labels") or {}).get(label) == 1 and r.get("events"):
             for key in ["all", *facts(r)]:
                 groups.setdefault(key, []).append(s["scores"][label])
-    out = {}
-    for key in sorted(groups, key=lambda k: (k != "all", k)):
-        pos = np.array(groups[key])
-        y = np.r_[np.zeros(len(negatives)), np.ones(len(pos))]
-        value = auroc(y, np.r_[negatives, pos]) if len(negatives) else float("nan")
-        out[key] = {"n": int(len(pos)), "auroc": float(value)}
-    return out
+    return {
+        key: {"n": len(groups[key]), "auroc": _separation(negatives, groups[key])}
+        for key in sorted(groups, key=lambda k: (k != "all", k))
+    }
 
 
 def label_confusion(
@@ -71,20 +79,17 @@ def label_confusion(
     fires on other kinds (morph on teleport, clipping on vanish): this says which. Returns
     `{variant: {"n": negatives, "auroc": value}}`, clean first, for variants other than `label`.
     """
-    scored = [(r, s) for r, s in zip(rows, records, strict=True) if s and s["status"] == "ok"]
-    pos = np.array([s["scores"][label] for r, s in scored if (r.get("labels") or {}).get(label)])
+    scored = _scored(rows, records)
+    pos = [s["scores"][label] for r, s in scored if (r.get("labels") or {}).get(label)]
     by_variant: dict[str, list[float]] = {}
     for r, s in scored:
         variant = r.get("variant")
         if variant and variant != label and not (r.get("labels") or {}).get(label):
             by_variant.setdefault(variant, []).append(s["scores"][label])
-    out = {}
-    for variant in sorted(by_variant, key=lambda v: (v != "clean", v)):
-        neg = np.array(by_variant[variant])
-        y = np.r_[np.zeros(len(neg)), np.ones(len(pos))]
-        value = auroc(y, np.r_[neg, pos]) if len(pos) else float("nan")
-        out[variant] = {"n": int(len(neg)), "auroc": float(value)}
-    return out
+    return {
+        variant: {"n": len(by_variant[variant]), "auroc": _separation(by_variant[variant], pos)}
+        for variant in sorted(by_variant, key=lambda v: (v != "clean", v))
+    }
 
 
 def worst_misses(
@@ -97,8 +102,8 @@ def worst_misses(
     """
     clean = {r["group"]: r for r in rows if r.get("variant") == "clean" and r.get("group")}
     found = []
-    for r, s in zip(rows, records, strict=True):
-        if not s or s["status"] != "ok" or (r.get("labels") or {}).get(label) != 1:
+    for r, s in _scored(rows, records):
+        if (r.get("labels") or {}).get(label) != 1:
             continue
         if r.get("events") and r.get("group") in clean:
             found.append((r, clean[r["group"]], float(s["scores"][label])))

@@ -88,6 +88,14 @@ def find_teleport(a: dict, th: Thresholds) -> list[tuple[int, int]]:
     return out
 
 
+def fast_in_view(a: dict, vis: np.ndarray, th: Thresholds, objects) -> np.ndarray:
+    """Bool `(T-1, ...)`: between frames t and t+1 the objects' image centres moved at least half
+    a teleport's jump while clearly visible in both (`vis`: `(T, ...)` for the same `objects`, an
+    index or a list of them). What makes a plausible motion look like a teleport."""
+    step = np.linalg.norm(np.diff(a["center_px"][:, objects], axis=0), axis=-1)
+    return (step >= 0.5 * th.teleport_min_frac * th.frame_px) & vis[1:] & vis[:-1]
+
+
 def find_clipping(a: dict, th: Thresholds) -> list[tuple[int, int]]:
     """Deep interpenetration on two consecutive frames (an impact's soft-contact dip lasts one)."""
     T = len(a["exists"])

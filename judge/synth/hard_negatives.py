@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from judge.synth.checks import Thresholds, clearly_visible
+from judge.synth.checks import Thresholds, clearly_visible, fast_in_view
 from judge.synth.figure_negatives import STAGERS as FIGURE_STAGERS
 from judge.synth.figure_negatives import VERIFIERS as FIGURE_VERIFIERS
 from judge.synth.staged_motion import STAGERS as MOTION_STAGERS
@@ -168,9 +168,7 @@ def verify_hard_negative(tag: str, scene, clean, th: Thresholds) -> bool:
                 return True
         return False
     if tag == "fast_throw":
-        step = np.linalg.norm(np.diff(a["center_px"][:, real], axis=0), axis=-1)
-        fast = step >= 0.5 * th.teleport_min_frac * th.frame_px
-        return bool((fast & vis[1:] & vis[:-1]).any())
+        return bool(fast_in_view(a, vis, th, real).any())
     if tag == "depth_overlap":
         touching = set().union(*clean.contacts)
         for x in real:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from judge.synth.checks import Thresholds, clearly_visible, find_all
+from judge.synth.checks import Thresholds, clearly_visible, fast_in_view, find_all
 from judge.synth.spec import BoxSpec
 
 
@@ -138,8 +138,7 @@ def _check_throw_bounce(scene, clean, th: Thresholds) -> bool:
         return False
     a = clean.ann
     vis = clearly_visible(a, th)[:, k]
-    step = np.linalg.norm(np.diff(a["center_px"][:, k], axis=0), axis=-1)
-    fast = (step >= 0.5 * th.teleport_min_frac * th.frame_px) & vis[1:] & vis[:-1]
+    fast = fast_in_view(a, vis, th, k)
     vz = a["vel"][:, k, 2]
     falling = np.nonzero(vz < -0.5)[0]
     rebound = len(falling) and (vz[falling[0] :] > 0.5).any()
@@ -155,8 +154,7 @@ def _check_fast_occluder(scene, clean, th: Thresholds) -> bool:
         return False
     a = clean.ann
     vis = clearly_visible(a, th)[:, k]
-    step = np.linalg.norm(np.diff(a["center_px"][:, k], axis=0), axis=-1)
-    fast = (step >= 0.5 * th.teleport_min_frac * th.frame_px) & vis[1:] & vis[:-1]
+    fast = fast_in_view(a, vis, th, k)
     return bool(
         fast.any()
         and verify_hard_negative("occluder_pass", scene, clean, th)
