@@ -99,6 +99,16 @@ def test_num_labels_follows_data_labels(tmp_path):
     assert out["labels"].shape == (1, 3)
 
 
+def test_the_cpu_preset_trains_in_bf16_only_where_the_cpu_runs_it_natively(tmp_path, monkeypatch):
+    import torch
+
+    for native, precision in ((True, "bf16-mixed"), (False, "32-true")):
+        monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda n=native: n)
+        cfg = _compose("train", ["experiment=cpu_tiny"], tmp_path)
+        assert cfg.trainer.precision == precision
+    assert _compose("train", [], tmp_path).trainer.precision == "32-true"  # the default
+
+
 def test_the_best_checkpoint_file_names_the_monitored_metric(tmp_path):
     cfg = _compose("train", ["monitor=val/loss", "monitor_mode=min"], tmp_path)
     ckpt = cfg.callbacks.model_checkpoint

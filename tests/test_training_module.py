@@ -96,3 +96,33 @@ def test_one_epoch_logs_metrics_and_writes_a_self_describing_checkpoint(manifest
     x = torch.randn(2, 3, 8, 32, 32)
     module.eval()
     assert torch.allclose(restored(x)["plausible"], module(x)["plausible"], atol=1e-6)
+
+
+def test_bf16_mixed_trains_in_bfloat16_and_validates_in_float32(manifest):
+    """`precision: bf16-mixed` (the CPU preset, `${cpu_precision:}`): the training forward runs
+    in bfloat16, its losses in float32, and validation in the scorer's float32 arithmetic."""
+    dm = ClipDataModule(
+        [str(manifest)], window={"num_frames": 8}, size=32, augment={}, batch_size=4
+    )
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    module = JudgeModule(
+        StandIn(),
+        optimizer=lambda params: torch.optim.AdamW(params, lr=1e-3),
+        label_names=LABELS,
+        input_spec={"num_frames": 8, "size": 32},
+    )
+    module.log = lambda *a, **k: None  # no trainer attached
+    module.eval()
+    with torch.no_grad():
+        reference = module(batch["video"])
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert module(batch["video"])["labels"].dtype == torch.bfloat16
+            val, val_terms = module._step(batch, "val")
+            train, train_terms = module._step(batch, "train")
+    for name in ("labels", "plausible", "frames"):
+        assert torch.equal(val[name], reference[name])  # float32, bit for bit
+        assert train[name].dtype == torch.float32
+        assert not torch.equal(train[name], reference[name])  # rounded through bfloat16
+        assert torch.allclose(train[name], reference[name], atol=0.1)
+    assert train_terms["loss"].dtype == val_terms["loss"].dtype == torch.float32

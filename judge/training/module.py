@@ -98,7 +98,16 @@ class JudgeModule(L.LightningModule):
         return self.model(video)
 
     def _step(self, batch: dict, stage: str) -> tuple[dict, dict]:
-        out = self(batch["video"])
+        video = batch["video"]
+        if stage == "train":
+            out = self(video)
+        else:
+            # Validation and test in float32 even under `precision: bf16-mixed`: the monitored
+            # metric and the domain statistics must come from the arithmetic the scorer uses.
+            with torch.autocast(video.device.type, enabled=False):
+                out = self(video)
+        # Losses and metrics in float32 (mixed precision leaves the heads' outputs in bfloat16).
+        out = {k: v.float() if v.is_floating_point() else v for k, v in out.items()}
         terms = judge_loss(out, batch, self.weights)
         bs = batch["video"].shape[0]
         for name, value in terms.items():
