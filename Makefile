@@ -64,7 +64,7 @@ bench-quality: $(STAMP)
 bench-scoring: $(STAMP)
 	$(PY) scripts/bench_scoring.py
 
-# Removes caches and build metadata; leaves $(VENV) and data/generated/ alone.
+# Removes caches (the decoded-frame cache too) and build metadata; leaves $(VENV) and data/generated/ alone.
 clean:
-	rm -rf build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache data/cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -18,6 +18,7 @@ import lightning as L
 from torch.utils.data import DataLoader
 
 from judge.data.dataset import ClipDataset, Item
+from judge.data.frame_cache import FrameCache
 from judge.data.input_spec import InputSpec
 from judge.data.samplers import EpochSampler, sample_weights
 from judge.data.transforms import Augment, ClipTransform
@@ -54,6 +55,9 @@ class ClipDataModule(L.LightningDataModule):
         split_seed: splits rows that carry none, by group (`judge.io.manifest_ops`).
         seed: seeds the training order and augmentation, with the epoch.
         test_all_splits: every row is a test clip (evaluating a whole manifest).
+        frame_cache: a folder where small clips are kept decoded after their first read
+            (`judge.data.frame_cache`), or None to decode every window from the file.
+        frame_cache_mb: the largest decoded clip (MiB) the cache keeps.
     """
 
     def __init__(
@@ -76,6 +80,8 @@ class ClipDataModule(L.LightningDataModule):
         split_seed: int = 0,
         seed: int = 0,
         test_all_splits: bool = False,
+        frame_cache: str | None = None,
+        frame_cache_mb: float = 64.0,
     ):
         super().__init__()
         # Entries are paths or mappings (dicts, or Hydra's DictConfig when instantiated).
@@ -99,6 +105,7 @@ class ClipDataModule(L.LightningDataModule):
         self.decode_timeout, self.on_error = decode_timeout, on_error
         self.split_seed, self.seed = split_seed, seed
         self.test_all_splits = test_all_splits
+        self.frame_cache = FrameCache(frame_cache, frame_cache_mb) if frame_cache else None
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
         self._resume_epoch = 0  # from a checkpoint (load_state_dict)
@@ -146,6 +153,7 @@ class ClipDataModule(L.LightningDataModule):
                 on_error=self.on_error,
                 seed=self.seed,
                 align_groups=train and self.twin_batches,
+                frame_cache=self.frame_cache,
             )
         train = per_split["train"]
         if train:

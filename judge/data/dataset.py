@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from judge.data.frame_cache import FrameCache
 from judge.data.samplers import AUGMENT_STREAM, derive_seed
 from judge.data.targets import event_in_window, window_targets
 from judge.data.transforms import ClipTransform
@@ -41,6 +42,8 @@ class ClipDataset(Dataset):
         onset_mask bool `()`; frames int64 `(T,)` source frame indices; index int;
         path str; group str (matched twins share it); skipped int (bad files passed over).
     `train=True` draws a random window and augments it; otherwise the centre window as is.
+    With a `frame_cache`, small clips are decoded once and read from it afterwards
+    (`judge.data.frame_cache`; the same frames, so the same samples).
 
     A training window (start, crop, flips, colour, noise, re-encoding) is drawn from an RNG
     seeded by (`seed`, epoch, index) alone, never by the process or worker that loads it, so
@@ -65,6 +68,7 @@ class ClipDataset(Dataset):
         max_skips: int = 20,
         seed: int = 0,
         align_groups: bool = False,
+        frame_cache: FrameCache | None = None,
     ):
         if on_error not in ON_ERROR:
             raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
@@ -75,6 +79,7 @@ class ClipDataset(Dataset):
         self.bad: dict[int, str] = {}  # index -> reason, in this process
         self.seed, self.epoch = seed, 0
         self.rng_keys = group_ids(items) if align_groups else list(range(len(items)))
+        self.frame_cache = frame_cache
 
     def __len__(self) -> int:
         return len(self.items)
@@ -120,7 +125,12 @@ class ClipDataset(Dataset):
         def choose(num_frames: int, fps: float) -> np.ndarray:
             return window_indices(spec, num_frames, item.row.get("fps") or fps, rng)
 
-        frames, info = read_frames(item.path, choose, backend=self.backend, timeout=self.timeout)
+        if self.frame_cache is not None and self.frame_cache.fits(item.row):
+            frames, info = self.frame_cache.read(item.path, choose, self.backend, self.timeout)
+        else:
+            frames, info = read_frames(
+                item.path, choose, backend=self.backend, timeout=self.timeout
+            )
         idx = np.asarray(info["indices"])
         targets = window_targets(item.row, idx, info["num_frames"], self.label_names)
         boxes = [
