@@ -4,8 +4,10 @@
 
 For 96x96 clips from the synthetic generator and 256x256 H.264 clips, with decord and PyAV,
 and 0, 1 and 2 DataLoader workers, it times the training pipeline (random window, decode,
-crop, resize to 64, augment, normalise, collate). It then times a training step of the tiny3d
-judge and both together, to show which one limits a training step on this machine.
+crop, resize to 64, augment, normalise, collate), then the same from the decoded-frame cache
+(`data.frame_cache`, filled by a first pass). It then times a training step of the tiny3d
+judge, in float32 and (where the CPU runs it natively) under bf16 autocast, and loading and
+step together, to show which one limits a training step on this machine.
 """
 
 # ruff: noqa: E402 - the environment must be set before torch is imported
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from judge.config_resolvers import RESOLVERS
 from judge.data.datamodule import ClipDataModule
 from judge.io.manifest import write_manifest
 from judge.io.video import available_backends
@@ -71,7 +74,9 @@ def large_set(folder: Path, clips: int, side: int = 256, frames: int = 32) -> Pa
     return folder / "manifest.jsonl"
 
 
-def train_loader(manifest: Path, backend: str, workers: int, batches: int, batch: int):
+def train_loader(
+    manifest: Path, backend: str, workers: int, batches: int, batch: int, cache: Path | None
+):
     """The training DataLoader of the default data config, for `batches + 1` batches."""
     dm = ClipDataModule(
         [str(manifest)],
@@ -82,14 +87,17 @@ def train_loader(manifest: Path, backend: str, workers: int, batches: int, batch
         num_workers=workers,
         backend=backend,
         epoch_size=batch * (batches + 1),
+        frame_cache=str(cache) if cache else None,
     )
     dm.setup("fit")
     return dm.train_dataloader()
 
 
-def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
+def loader_rate(
+    manifest: Path, backend: str, workers: int, batches: int, batch: int, cache: Path | None
+) -> float:
     """Training windows per second, after the first batch (worker start-up excluded)."""
-    it = iter(train_loader(manifest, backend, workers, batches, batch))
+    it = iter(train_loader(manifest, backend, workers, batches, batch, cache))
     next(it)
     t0 = time.perf_counter()
     n = 0
@@ -98,7 +106,7 @@ def loader_rate(manifest: Path, backend: str, workers: int, batches: int, batch:
     return n / (time.perf_counter() - t0)
 
 
-def model_rate(batch: int, steps: int) -> tuple[float, int]:
+def model_rate(batch: int, steps: int, bf16: bool) -> tuple[float, int]:
     """Training steps of tiny3d, in clips per second, on random input."""
     model = build_model("tiny3d", num_labels=7)
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
@@ -107,7 +115,9 @@ def model_rate(batch: int, steps: int) -> tuple[float, int]:
     for i in range(steps + 1):
         if i == 1:
             t0 = time.perf_counter()
-        loss = nn.functional.binary_cross_entropy_with_logits(model(x)["labels"], y[:, :7])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x)["labels"].float()
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y[:, :7])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -115,16 +125,19 @@ def model_rate(batch: int, steps: int) -> tuple[float, int]:
     return batch * steps / (time.perf_counter() - t0), params
 
 
-def together_rate(manifest: Path, backend: str, workers: int, batches: int, batch: int) -> float:
-    """Loading and tiny3d's training step in one loop, clips per second."""
+def together_rate(
+    manifest: Path, backend: str, batches: int, batch: int, cache: Path | None, bf16: bool
+) -> float:
+    """Loading (2 workers) and tiny3d's training step in one loop, clips per second."""
     model = build_model("tiny3d", num_labels=7)
     opt = torch.optim.AdamW(model.parameters(), 1e-3)
-    it = iter(train_loader(manifest, backend, workers, batches, batch))
+    it = iter(train_loader(manifest, backend, 2, batches, batch, cache))
     next(it)
     t0 = time.perf_counter()
     n = 0
     for b in it:
-        loss = model(b["video"])["labels"].square().mean()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = model(b["video"])["labels"].float().square().mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -145,23 +158,43 @@ def main() -> None:
         "256x256 H.264": large_set(data / "large256", 48),
     }
     torch.set_num_threads(len(os.sched_getaffinity(0)))
+    cache_dir = data / "frame_cache"
     rows = []
     for name, manifest in sets.items():
         for backend in available_backends():
-            for workers in (0, 1, 2):
-                rate = loader_rate(manifest, backend, workers, args.batches, args.batch)
-                rows.append(
-                    {
-                        "set": name,
-                        "backend": backend,
-                        "workers": workers,
-                        "clips_per_s": round(rate, 1),
-                    }
-                )
-                print(f"{name:16} {backend:7} workers={workers}: {rate:7.1f} clips/s", flush=True)
-    step, params = model_rate(args.batch, 10)
-    best = max((r for r in rows if r["set"] == "96x96 synthetic"), key=lambda r: r["clips_per_s"])
-    both = together_rate(sets["96x96 synthetic"], best["backend"], 2, args.batches, args.batch)
+            for cached in (False, True):
+                cache = cache_dir if cached else None
+                if cached:  # fill the cache first: a warm cache is what every later epoch reads
+                    loader_rate(manifest, backend, 2, args.batches * 3, args.batch, cache)
+                for workers in (0, 1, 2):
+                    rate = loader_rate(manifest, backend, workers, args.batches, args.batch, cache)
+                    rows.append(
+                        {
+                            "set": name,
+                            "backend": backend,
+                            "frame_cache": cached,
+                            "workers": workers,
+                            "clips_per_s": round(rate, 1),
+                        }
+                    )
+                    label = f"{backend}{' cached' if cached else ''}"
+                    print(f"{name:16} {label:14} workers={workers}: {rate:7.1f} clips/s")
+    bf16 = RESOLVERS["cpu_precision"]() == "bf16-mixed"
+    steps = {"float32": model_rate(args.batch, 10, bf16=False)}
+    if bf16:
+        steps["bf16"] = model_rate(args.batch, 10, bf16=True)
+    params = steps["float32"][1]
+    synth = sets["96x96 synthetic"]
+    backend = available_backends()[0]
+    both = {
+        "decode, float32": together_rate(synth, backend, args.batches, args.batch, None, False),
+    }
+    if bf16:
+        both["cache, bf16"] = together_rate(
+            synth, backend, args.batches, args.batch, cache_dir, True
+        )
+    best_load = max(r["clips_per_s"] for r in rows if r["set"] == "96x96 synthetic")
+    best_step = max(rate for rate, _ in steps.values())
     result = {
         "benchmark": "loading",
         "cores": len(os.sched_getaffinity(0)),
@@ -172,18 +205,24 @@ def main() -> None:
         "loading": rows,
         "model_step": {
             "model": f"tiny3d, {params / 1e6:.2f} M parameters",
-            "clips_per_s": round(step, 1),
+            "clips_per_s": {k: round(rate, 1) for k, (rate, _) in steps.items()},
         },
-        "loading_and_step_2_workers": {"backend": best["backend"], "clips_per_s": round(both, 1)},
-        "bottleneck": "model step" if step < best["clips_per_s"] else "loading",
+        "loading_and_step_2_workers": {
+            "backend": backend,
+            "clips_per_s": {k: round(v, 1) for k, v in both.items()},
+        },
+        "bottleneck": "model step" if best_step < best_load else "loading",
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{'set':16} {'backend':8} {'workers':>7} {'clips/s':>8}")
+    print(f"\n{'set':16} {'backend':8} {'cache':>5} {'workers':>7} {'clips/s':>8}")
     for r in rows:
-        print(f"{r['set']:16} {r['backend']:8} {r['workers']:>7} {r['clips_per_s']:>8}")
-    print(f"tiny3d training step alone ({params / 1e6:.2f} M params): {step:.1f} clips/s")
-    print(f"loading + step, 2 workers, {best['backend']}: {both:.1f} clips/s")
+        cache = "yes" if r["frame_cache"] else "no"
+        print(f"{r['set']:16} {r['backend']:8} {cache:>5} {r['workers']:>7} {r['clips_per_s']:>8}")
+    for k, (rate, _) in steps.items():
+        print(f"tiny3d training step alone, {k} ({params / 1e6:.2f} M params): {rate:.1f} clips/s")
+    for k, v in both.items():
+        print(f"loading ({backend}, 2 workers) + step, {k}: {v:.1f} clips/s")
     print(f"wrote {args.out}")
 
 

@@ -73,6 +73,17 @@ def test_a_missing_file_names_it_and_caches_nothing(tmp_path):
     assert _entries(tmp_path / "cache") == []
 
 
+def test_a_damaged_entry_is_decoded_again(tmp_path):
+    video = make_video(tmp_path, "h264_mp4")
+    cache = FrameCache(tmp_path / "cache")
+    cache.read(video, [0], BACKENDS[0])
+    (entry,) = _entries(tmp_path / "cache")
+    entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a full disk
+    frames, _ = cache.read(video, [5, 39], BACKENDS[0])
+    assert [decode_index(f) for f in frames] == [5, 39]
+    assert np.load(entry).shape == (40, 64, 128, 3)  # written again, whole
+
+
 def test_a_rewritten_clip_is_decoded_again(tmp_path):
     video = make_video(tmp_path, "h264_mp4")
     cache = FrameCache(tmp_path / "cache")

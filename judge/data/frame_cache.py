@@ -63,9 +63,9 @@ class FrameCache:
         `{"num_frames", "fps", "backend", "version", "indices"}`; decodes and stores the whole
         clip on a miss. `backend` must be a concrete name (not "auto"): it is part of the key."""
         frames_path, meta_path = self._paths(Path(path), backend)
-        if meta_path.exists():
-            info = json.loads(meta_path.read_text())
-            frames = np.load(frames_path, mmap_mode="r")
+        entry = self._load(frames_path, meta_path)
+        if entry is not None:
+            frames, info = entry
         else:
             frames, info = read_frames(path, None, backend=backend, timeout=timeout)
             info = {k: info[k] for k in ("num_frames", "fps", "backend", "version")}
@@ -86,6 +86,21 @@ class FrameCache:
         digest = hashlib.sha1(key.encode()).hexdigest()
         folder = self.root / digest[:2]
         return folder / f"{digest}.npy", folder / f"{digest}.json"
+
+    @staticmethod
+    def _load(frames_path: Path, meta_path: Path) -> tuple[np.ndarray, dict] | None:
+        """A complete entry, or None: missing, or damaged (then it is decoded and written
+        again; a damaged cache must cost time, never a clip)."""
+        if not meta_path.exists():
+            return None
+        try:
+            info = json.loads(meta_path.read_text())
+            frames = np.load(frames_path, mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) != info.get("num_frames"):
+            return None
+        return frames, info
 
     @staticmethod
     def _write(frames_path: Path, meta_path: Path, frames: np.ndarray, info: dict) -> None:
