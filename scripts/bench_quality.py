@@ -19,7 +19,13 @@
    synthetic clips of another seed, plus, with real footage, the held-out test-split videos
    whole and artifact twins spliced into windows of those same videos (`real_test_sets`).
    Whole clips, as users score them; per source family (synthetic, spliced, real).
-4. Writes per-label AUROC/AP, ECE, onset accuracy, the per-source figures and the issue's
+4. With `--calibrate-recall R`, also runs `judge-calibrate` on the run's own validation split
+   (the synthetic set's val scenes and, with real footage, the val-split real videos) for
+   recall R per head, so the plausibility threshold passes a share R of the clean validation
+   clips, and evaluates that calibrated judge on the same test set (the run's `calibrated`
+   block): the judge a user gets by following the README, at thresholds chosen on validation
+   and never on the test clips.
+5. Writes per-label AUROC/AP, ECE, onset accuracy, the per-source figures and the issue's
    targets (`TARGETS`), train time, clips/s and the learning curve (val AUROC against training
    time) to JSON, prints a table, and plots the curves.
 """
@@ -135,7 +141,13 @@ def budget_epochs(preset: str, overrides: list[str], train_clips: int) -> list[s
 
 
 def train_and_test(
-    name: str, preset: str, overrides: list[str], test_manifest: Path, root: Path, reuse: bool
+    name: str,
+    preset: str,
+    overrides: list[str],
+    test_manifest: Path,
+    root: Path,
+    reuse: bool,
+    calibrate_recall: float | None = None,
 ):
     run_dir = root / name
     wall = None
@@ -154,19 +166,8 @@ def train_and_test(
         (run_dir / "train_done").touch()
     curve = learning_curve(next(run_dir.glob("csv/version_*/metrics.csv")))
     ckpt = best_checkpoint(run_dir)
-    eval_dir = run_dir / "eval"
-    eval_cmd = [
-        str(BIN / "judge-eval"),
-        f"ckpt_path={ckpt}",
-        f"data.manifest={test_manifest}",
-        f"hydra.run.dir={eval_dir}",
-        "report.html=false",
-    ]
-    run(eval_cmd, run_dir / "eval.out")
-    metrics = json.loads((eval_dir / "metrics.json").read_text())
-    test = metrics["columns"]["judge"]
-    sources = (metrics.get("sources") or {}).get("judge") or {}
-    return {
+    test, sources = evaluate(ckpt, test_manifest, run_dir / "eval")
+    result = {
         "overrides": overrides,
         "checkpoint": str(ckpt),
         "wall_s": round(wall, 1) if wall else None,
@@ -179,6 +180,54 @@ def train_and_test(
         "targets": check_targets(test, sources),
         "curve": curve,
     }
+    if calibrate_recall is not None:
+        judge = run_dir / "calibrated"
+        manifests = validation_manifests(preset, overrides)
+        cmd = [str(BIN / "judge-calibrate"), "--judge", str(ckpt), "--split", "val",
+               "--target-recall", str(calibrate_recall), "--out", str(judge), "--overwrite",
+               "--report", str(run_dir / "calibration.json")]  # fmt: skip
+        for manifest in manifests:
+            cmd += ["--manifest", str(manifest)]
+        run(cmd, run_dir / "calibrate.out")
+        test, sources = evaluate(judge, test_manifest, run_dir / "eval_calibrated")
+        thresholds = json.loads((judge / "judge.json").read_text()).get("thresholds") or {}
+        result["calibrated"] = {
+            "target_recall": calibrate_recall,
+            "manifests": [str(m) for m in manifests],
+            "thresholds": thresholds,
+            "test": test,
+            "sources": sources,
+            "targets": check_targets(test, sources),
+        }
+    return result
+
+
+def evaluate(judge: Path, test_manifest: Path, eval_dir: Path) -> tuple[dict, dict]:
+    """`judge-eval` of a checkpoint or exported judge: (whole-test figures, per-source ones)."""
+    eval_cmd = [
+        str(BIN / "judge-eval"),
+        f"ckpt_path={judge}",
+        f"data.manifest={test_manifest}",
+        f"hydra.run.dir={eval_dir}",
+        "report.html=false",
+    ]
+    run(eval_cmd, eval_dir.with_suffix(".out"))
+    metrics = json.loads((eval_dir / "metrics.json").read_text())
+    return metrics["columns"]["judge"], (metrics.get("sources") or {}).get("judge") or {}
+
+
+def validation_manifests(preset: str, overrides: list[str]) -> list[Path]:
+    """The manifests whose val rows validate `judge-train experiment=<preset> <overrides>`: the
+    preset's own, and the plain real-footage manifest when it trains with `real_footage`."""
+    from judge.training.real_data import apply_real_footage
+
+    cfg = train_config(preset, overrides)
+    apply_real_footage(cfg, prepare=False)
+    return [
+        Path(m["path"])
+        for m in cfg.data.manifests
+        if m.get("splits") is None or "val" in m["splits"]
+    ]
 
 
 def check_targets(test: dict, sources: dict) -> list[dict]:
@@ -196,9 +245,15 @@ def check_targets(test: dict, sources: dict) -> list[dict]:
 
 
 def table(results: dict) -> str:
-    """Markdown: test metrics of each run side by side, then time and speed."""
-    names = list(results["runs"])
-    runs = [results["runs"][n] for n in names]
+    """Markdown: test metrics of each run side by side, then time and speed; a run calibrated
+    on validation gets a second column at its calibrated thresholds."""
+    names, runs = [], []
+    for name, r in results["runs"].items():
+        names.append(name)
+        runs.append(r)
+        if r.get("calibrated"):
+            names.append(f"{name} (val-calibrated, recall {r['calibrated']['target_recall']:g})")
+            runs.append({**r, **{k: r["calibrated"][k] for k in ("test", "sources", "targets")}})
     lines = ["| test set | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
 
     def row(label: str, cells: list) -> None:
@@ -271,6 +326,12 @@ def main() -> None:
         "--reuse", action="store_true", help="evaluate finished runs again, no training"
     )
     ap.add_argument("--override", action="append", default=[], help="Hydra override, repeatable")
+    ap.add_argument(
+        "--calibrate-recall",
+        type=float,
+        default=None,
+        help="also evaluate the judge calibrated on its validation split for this recall",
+    )
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--test-scenes", type=int, default=200)
     ap.add_argument("--root", type=Path, default=Path("bench/quality"))
@@ -314,7 +375,10 @@ def main() -> None:
         runs[f"{args.baseline} (scratch)"] = base + budget_epochs(args.preset, base, train_clips)
     for name, overrides in runs.items():
         key = name.split()[0]
-        result = train_and_test(key, args.preset, overrides, test_manifest, args.root, args.reuse)
+        result = train_and_test(
+            key, args.preset, overrides, test_manifest, args.root, args.reuse,
+            args.calibrate_recall,
+        )  # fmt: skip
         results["runs"][name] = result
         atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
     plot(results, args.plot)
