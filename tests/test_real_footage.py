@@ -234,7 +234,7 @@ def test_cpu_tiny_with_and_without_real_footage(tmp_path):
     assert apply_real_footage(plain_cfg) is None
     assert [dict(m) for m in plain_cfg.data.manifests] == before  # exactly as today
     assert before == [
-        {"path": f"{tmp_path}/data/generated/cpu_tiny_varied_1200/manifest.jsonl", "weight": 1.0}
+        {"path": f"{tmp_path}/data/generated/cpu_tiny_varied_2400/manifest.jsonl", "weight": 1.0}
     ]
 
     cfg = compose_train([*common, f"real_footage={tmp_path / 'my-camera'}"])
