@@ -68,6 +68,8 @@ def large_set(folder: Path, clips: int, side: int = 256, frames: int = 32) -> Pa
                 "group": name,
                 "fps": 15,
                 "num_frames": frames,
+                "width": side,  # the size lets the decoded-frame cache take the clip
+                "height": side,
             }
         )
     write_manifest(folder / "manifest.jsonl", rows)
