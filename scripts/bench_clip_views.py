@@ -11,7 +11,8 @@ epoch ends with a validation, so each run gives `--epochs` points of val macro A
 clip-views. Runs (`RUNS`):
   tiny3d       `experiment=cpu_tiny` as it is (the CPU judge);
   gpu_default  `experiment=gpu_default` scaled down to the CPU: 64 px, `trainer=cpu`
-               (fp32), cpu_tiny's batch and loaders, on cpu_tiny's data: the GPU judge's model
+               (with cpu_tiny's precision and frame cache), cpu_tiny's batch and loaders, on
+               cpu_tiny's data: the GPU judge's model
                (tiny3d_gpu) and settings, at the CPU's size;
   r3d_18       `experiment=cpu_tiny model=r3d_18`, from scratch.
 The default clip-views are cpu_tiny's own: its `max_epochs` times the training clips of its
@@ -46,6 +47,8 @@ RUNS = {
         "gpu_default",
         [
             "trainer=cpu",
+            "trainer.precision=${cpu_precision:}",  # as cpu_tiny: bf16 where native
+            "data.frame_cache=${paths.data_dir}/cache/frames",  # as cpu_tiny
             "data.size=64",
             "data.batch_size=16",
             "data.num_workers=2",

@@ -35,7 +35,10 @@ def test_every_run_sees_the_same_clip_views_and_the_gpu_preset_is_scaled_down(tm
         assert cfg.trainer.max_time is None
         assert cfg.data.manifests[0].path == str(tmp_path / "set" / "manifest.jsonl")
     gpu = configs["gpu_default"]
-    assert (gpu.data.size, gpu.trainer.accelerator, gpu.trainer.precision) == (64, "cpu", "32-true")
+    tiny = configs["tiny3d"]
+    assert (gpu.data.size, gpu.trainer.accelerator) == (64, "cpu")
+    assert gpu.trainer.precision == tiny.trainer.precision  # bf16 where native, as cpu_tiny
+    assert gpu.data.frame_cache == tiny.data.frame_cache is not None
     assert (gpu.model.model.width, gpu.model.model.depth) == (1.5, 2)  # the GPU judge's model
     assert gpu.data.batch_size == configs["tiny3d"].data.batch_size
     assert configs["r3d_18"].model.model.backbone == "r3d_18"
