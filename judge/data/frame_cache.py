@@ -78,11 +78,12 @@ class FrameCache:
         return np.ascontiguousarray(frames[idx]), {**info, "num_frames": n, "indices": idx}
 
     def _paths(self, path: Path, backend: str) -> tuple[Path, Path]:
+        resolved = path.resolve()
         try:
-            st = path.resolve().stat()
+            st = resolved.stat()
         except OSError as e:
             raise VideoReadError(path, f"cannot stat: {e.strerror or e}") from e
-        key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{backend}"
+        key = f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{backend}"
         digest = hashlib.sha1(key.encode()).hexdigest()
         folder = self.root / digest[:2]
         return folder / f"{digest}.npy", folder / f"{digest}.json"

@@ -8,6 +8,7 @@ is visible at the measured onset; the caller resamples when it is not.
 
 from __future__ import annotations
 
+import colorsys
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -100,6 +101,15 @@ def set_pose(scene, data: mujoco.MjData, i: int, pos, quat=None, linvel=None, an
         data.qvel[v : v + 3] = linvel
     if angvel is not None:
         data.qvel[v + 3 : v + 6] = angvel
+
+
+def recoloured(rgba, rng: np.random.Generator) -> np.ndarray:
+    """`rgba` (4,) with its hue rotated by a third to two thirds of the wheel, saturated and
+    bright enough to see: the colour change of a `morph`, for objects and figures alike."""
+    r, g, b, alpha = rgba
+    h, s, v = colorsys.rgb_to_hsv(r, g, b)
+    rgb = colorsys.hsv_to_rgb((h + rng.uniform(1 / 3, 2 / 3)) % 1, max(s, 0.7), max(v, 0.6))
+    return np.array([*rgb, alpha])
 
 
 def show(model: mujoco.MjModel, geom: int) -> None:

@@ -14,8 +14,6 @@ The labels are the existing seven: each says what happens to a figure as well as
 
 from __future__ import annotations
 
-import colorsys
-
 import numpy as np
 
 from judge.synth.camera import project
@@ -23,7 +21,7 @@ from judge.synth.checks import clearly_visible, find_clipping
 from judge.synth.figure_checks import find_figure_levitate
 from judge.synth.figure_motion import FigureMotion
 from judge.synth.figures import LIMBS
-from judge.synth.injectors.base import Injector, Intervention, frame_window, hide
+from judge.synth.injectors.base import Injector, Intervention, frame_window, hide, recoloured
 from judge.synth.injectors.clipping import changed_px
 from judge.synth.mjcf import GROUP_OBJECT, SEGMENT_CONTYPE
 
@@ -79,7 +77,7 @@ class FigureTeleport(FigureInjector):
         def rows_of(f):
             fig = sp.figures[f]
             if whole:
-                return list(fig.segments) + ([fig.held] if fig.held is not None else [])
+                return _all_rows(fig)
             names = sorted(_limbs(fig))
             chain = _limbs(fig)[names[int(rng.integers(len(names)))]]
             return [fig.segments[j] for j in chain]
@@ -115,6 +113,11 @@ class FigureTeleport(FigureInjector):
         return None
 
 
+def _all_rows(fig) -> list[int]:
+    """The figure's segment rows and, when it carries one, the held object's."""
+    return list(fig.segments) + ([fig.held] if fig.held is not None else [])
+
+
 def _limbs(fig) -> dict[str, tuple[int, ...]]:
     return LIMBS[fig.kind]
 
@@ -130,7 +133,7 @@ class FigureVanish(FigureInjector):
             fig = sp.figures[f]
             if held:
                 return [fig.held] if fig.held is not None else []
-            return list(fig.segments) + ([fig.held] if fig.held is not None else [])
+            return _all_rows(fig)
 
         picked = _pick(scene, clean, rng, th, rows_of)
         if picked is None and held:
@@ -325,10 +328,7 @@ class FigureMorph(FigureInjector):
         f, b, rows = picked
         k = rows[0]
         if colour:
-            r, g, bl, alpha = sp.objects[k].rgba
-            h, s, v = colorsys.rgb_to_hsv(r, g, bl)
-            rgb = colorsys.hsv_to_rgb((h + rng.uniform(1 / 3, 2 / 3)) % 1, max(s, 0.7), max(v, 0.6))
-            new = np.array([*rgb, alpha])
+            new = recoloured(sp.objects[k].rgba, rng)
 
             def act(scene, model, data, t):
                 if t == b:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import colorsys
-
-import numpy as np
-
 from judge.synth.injectors.base import (
     Injector,
     Intervention,
     hide,
     pick_visible,
+    recoloured,
     set_pose,
     show,
 )
@@ -31,11 +28,7 @@ class Morph(Injector):
         return self._recolour(scene, i, b, rng)
 
     def _recolour(self, scene, i, b, rng):
-        r, g, bl, alpha = scene.spec.objects[i].rgba
-        h, s, v = colorsys.rgb_to_hsv(r, g, bl)
-        # Rotate hue by a third to two thirds of the wheel, and make it saturated enough to see.
-        rgb = colorsys.hsv_to_rgb((h + rng.uniform(1 / 3, 2 / 3)) % 1, max(s, 0.7), max(v, 0.6))
-        new = np.array([*rgb, alpha])
+        new = recoloured(scene.spec.objects[i].rgba, rng)
 
         def act(scene, model, data, t):
             if t == b:
