@@ -60,7 +60,7 @@ bench-loading: $(STAMP)
 # 15 minutes of training each, plus rendering (25 min) and splicing; each also calibrated on
 # its validation split (recall 0.95 of the clean clips) and evaluated again.
 bench-quality: $(STAMP)
-	$(PY) scripts/bench_quality.py $(REAL_ARG) --calibrate-recall 0.95
+	$(PY) scripts/bench_quality.py $(REAL_ARG)
 
 bench-scoring: $(STAMP)
 	$(PY) scripts/bench_scoring.py

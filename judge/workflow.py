@@ -5,6 +5,7 @@ render(spec["out"], spec["num_scenes"], spec["seed"], spec["synth"], workers=2)
 render(test_set_dir(spec["out"], seed=1), 100, 1, spec["synth"], workers=2)
 run_logged(["judge-train", "experiment=cpu_tiny"], Path("train.log"), show=is_progress)
 best_checkpoint(Path("outputs/run"))
+served_judge(Path("outputs/run"))              # <run>/judge (calibrated), else the best .ckpt
 merged_test_set([synth_test, *real_test_sets(cfg)], Path("bench/test.jsonl"))
 """
 
@@ -129,6 +130,18 @@ def best_checkpoint(run_dir: Path) -> Path:
     if not found:
         raise FileNotFoundError(f"no best checkpoint in {Path(run_dir) / 'checkpoints'}")
     return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def served_judge(run_dir: Path) -> Path:
+    """The judge a ``judge-train`` run serves: the folder it exported calibrated on its
+    validation split (``<run_dir>/judge``, configs/train.yaml ``calibrate``), else its best
+    checkpoint (thresholds 0.5: calibration was off or had no validation clips).
+
+    Raises:
+        FileNotFoundError: neither exists.
+    """
+    folder = Path(run_dir) / "judge"
+    return folder if (folder / "judge.json").is_file() else best_checkpoint(run_dir)
 
 
 def real_test_sets(cfg, splice_clips: int = 150, workers: int = 2) -> list[Path]:

@@ -15,16 +15,16 @@
    With `--real-footage DIR`, the judge trains with `real_footage=DIR` (split by video, the
    train-split videos spliced and mixed in; judge/training/real_data.py); the `synthetic` run is
    the same preset without it, for comparison.
-3. Runs `judge-eval` with each run's best checkpoint (by val/auroc) on one test set: the
-   synthetic clips of another seed, plus, with real footage, the held-out test-split videos
-   whole and artifact twins spliced into windows of those same videos (`real_test_sets`).
+3. Runs `judge-eval` with each run's best checkpoint (by val/auroc, thresholds 0.5) on one test
+   set: the synthetic clips of another seed, plus, with real footage, the held-out test-split
+   videos whole and artifact twins spliced into windows of those same videos (`real_test_sets`).
    Whole clips, as users score them; per source family (synthetic, spliced, real).
-4. With `--calibrate-recall R`, also runs `judge-calibrate` on the run's own validation split
-   (the synthetic set's val scenes and, with real footage, the val-split real videos) for
-   recall R per head, so the plausibility threshold passes a share R of the clean validation
-   clips, and evaluates that calibrated judge on the same test set (the run's `calibrated`
-   block): the judge a user gets by following the README, at thresholds chosen on validation
-   and never on the test clips.
+4. Runs `judge-eval` again with the judge the run exported (`<run>/judge`): the best checkpoint
+   calibrated by `judge-train` on its own validation split (the synthetic set's val scenes and,
+   with real footage, the val-split real videos; `calibrate` in configs/train.yaml), so the
+   plausibility threshold passes 95% of the clean validation clips. That is the judge a user
+   gets, at thresholds chosen on validation and never on the test clips (the run's
+   `calibrated` block).
 5. Writes per-label AUROC/AP, ECE, onset accuracy, the per-source figures and the issue's
    targets (`TARGETS`), train time, clips/s and the learning curve (val AUROC against training
    time) to JSON, prints a table, and plots the curves.
@@ -147,7 +147,6 @@ def train_and_test(
     test_manifest: Path,
     root: Path,
     reuse: bool,
-    calibrate_recall: float | None = None,
 ):
     run_dir = root / name
     wall = None
@@ -180,21 +179,15 @@ def train_and_test(
         "targets": check_targets(test, sources),
         "curve": curve,
     }
-    if calibrate_recall is not None:
-        judge = run_dir / "calibrated"
-        manifests = validation_manifests(preset, overrides)
-        cmd = [str(BIN / "judge-calibrate"), "--judge", str(ckpt), "--split", "val",
-               "--target-recall", str(calibrate_recall), "--out", str(judge), "--overwrite",
-               "--report", str(run_dir / "calibration.json")]  # fmt: skip
-        for manifest in manifests:
-            cmd += ["--manifest", str(manifest)]
-        run(cmd, run_dir / "calibrate.out")
-        test, sources = evaluate(judge, test_manifest, run_dir / "eval_calibrated")
-        thresholds = json.loads((judge / "judge.json").read_text()).get("thresholds") or {}
+    served = run_dir / "judge"  # what judge-train exported: calibrated on validation
+    if (served / "judge.json").is_file():
+        desc = json.loads((served / "judge.json").read_text())
+        calibration = desc.get("calibration") or {}
+        test, sources = evaluate(served, test_manifest, run_dir / "eval_calibrated")
         result["calibrated"] = {
-            "target_recall": calibrate_recall,
-            "manifests": [str(m) for m in manifests],
-            "thresholds": thresholds,
+            "target": calibration.get("target"),
+            "manifests": calibration.get("manifests"),
+            "thresholds": desc.get("thresholds") or {},
             "test": test,
             "sources": sources,
             "targets": check_targets(test, sources),
@@ -214,20 +207,6 @@ def evaluate(judge: Path, test_manifest: Path, eval_dir: Path) -> tuple[dict, di
     run(eval_cmd, eval_dir.with_suffix(".out"))
     metrics = json.loads((eval_dir / "metrics.json").read_text())
     return metrics["columns"]["judge"], (metrics.get("sources") or {}).get("judge") or {}
-
-
-def validation_manifests(preset: str, overrides: list[str]) -> list[Path]:
-    """The manifests whose val rows validate `judge-train experiment=<preset> <overrides>`: the
-    preset's own, and the plain real-footage manifest when it trains with `real_footage`."""
-    from judge.training.real_data import apply_real_footage
-
-    cfg = train_config(preset, overrides)
-    apply_real_footage(cfg, prepare=False)
-    return [
-        Path(m["path"])
-        for m in cfg.data.manifests
-        if m.get("splits") is None or "val" in m["splits"]
-    ]
 
 
 def check_targets(test: dict, sources: dict) -> list[dict]:
@@ -252,7 +231,9 @@ def table(results: dict) -> str:
         names.append(name)
         runs.append(r)
         if r.get("calibrated"):
-            names.append(f"{name} (val-calibrated, recall {r['calibrated']['target_recall']:g})")
+            target = r["calibrated"].get("target") or {}
+            how = ", ".join(f"{k} {v:g}" for k, v in target.items())
+            names.append(f"{name} (stored thresholds, val-calibrated: {how})")
             runs.append({**r, **{k: r["calibrated"][k] for k in ("test", "sources", "targets")}})
     lines = ["| test set | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
 
@@ -326,12 +307,6 @@ def main() -> None:
         "--reuse", action="store_true", help="evaluate finished runs again, no training"
     )
     ap.add_argument("--override", action="append", default=[], help="Hydra override, repeatable")
-    ap.add_argument(
-        "--calibrate-recall",
-        type=float,
-        default=None,
-        help="also evaluate the judge calibrated on its validation split for this recall",
-    )
     ap.add_argument("--test-seed", type=int, default=1)
     ap.add_argument("--test-scenes", type=int, default=200)
     ap.add_argument("--root", type=Path, default=Path("bench/quality"))
@@ -375,10 +350,7 @@ def main() -> None:
         runs[f"{args.baseline} (scratch)"] = base + budget_epochs(args.preset, base, train_clips)
     for name, overrides in runs.items():
         key = name.split()[0]
-        result = train_and_test(
-            key, args.preset, overrides, test_manifest, args.root, args.reuse,
-            args.calibrate_recall,
-        )  # fmt: skip
+        result = train_and_test(key, args.preset, overrides, test_manifest, args.root, args.reuse)
         results["runs"][name] = result
         atomic_write_text(args.out, json.dumps(results, indent=2) + "\n")
     plot(results, args.plot)

@@ -59,16 +59,33 @@ def test_every_train_config_composes_and_its_parts_instantiate(overrides, tmp_pa
 
 
 def test_fast_dev_run_renders_missing_data_and_evaluates_its_checkpoint(tmp_path):
+    from judge.calibration.after_training import train_and_calibrate  # what judge-train runs
     from judge.report.build import evaluate
-    from judge.training.train import train
 
     data = tmp_path / "data"
-    metrics = train(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1"))
+    metrics = train_and_calibrate(_tiny_train_cfg(tmp_path, "logger=none", "trainer.max_epochs=1"))
     assert (data / "generated" / "cpu_tiny_varied_6" / "manifest.jsonl").exists()  # rendered first
     assert "train/loss_epoch" in metrics
     last = next(tmp_path.glob("logs/cpu_tiny/runs/*/checkpoints/last.ckpt"))
     meta = torch.load(last, map_location="cpu", weights_only=True)["judge"]
     assert meta["model"]["backbone"] == "tiny3d" and meta["input"]["num_frames"] == 8
+
+    # Training ends with the served judge: the best checkpoint calibrated on the validation
+    # split, as `judge-calibrate --split val --target-recall 0.95` fits it by hand.
+    from judge.cli.calibrate import main as calibrate_main
+
+    served = json.loads((last.parent.parent / "judge" / "judge.json").read_text())
+    assert served["calibration"]["split"] == "val" and served["calibration"]["n"] > 0
+    assert served["calibration"]["target"] == {"recall": 0.95}
+    manifest = data / "generated" / "cpu_tiny_varied_6" / "manifest.jsonl"
+    best = served["provenance"]["source"]
+    report = tmp_path / "by_hand.json"
+    argv = ["--judge", best, "--manifest", str(manifest), "--split", "val"]
+    argv += ["--target-recall", "0.95", "--report", str(report), "--workers", "0"]
+    assert calibrate_main(argv) == 0
+    by_hand = json.loads(report.read_text())
+    assert served["thresholds"] == pytest.approx(by_hand["thresholds"])
+    assert served["temperatures"] == pytest.approx(by_hand["temperatures"])
 
     ecfg = _compose(
         "eval",

@@ -9,10 +9,12 @@
 2. trains `judge-train experiment=cpu_tiny` on it;
    with `--real-footage DIR`, the folder is split by video, its train-split videos spliced
    (`judge-splice`) and mixed in (`real_footage=DIR`);
-3. evaluates the best checkpoint with `judge-eval` on the test set: metrics beside the
-   frame-difference baseline, plots, contact sheets and `report.html`; with real footage the
-   test set also holds the held-out videos whole and artifacts spliced into them, and the
-   summary prints the real-footage false-positive rate beside the synthetic figures;
+3. evaluates the judge training exported (the best checkpoint calibrated on validation, so
+   `flagged` and the false-positive rates are at its stored thresholds) with `judge-eval` on
+   the test set: metrics beside the frame-difference baseline, plots, contact sheets and
+   `report.html`; with real footage the test set also holds the held-out videos whole and
+   artifacts spliced into them, and the summary prints the real-footage false-positive rate
+   beside the synthetic figures;
 4. builds a pool of candidate groups, one folder per "prompt" holding its N candidates (a test
    scene's clean clip and its artifact twins, under neutral shuffled names), reranks it with
    `judge-rerank --group-by folder` and prints how often the judge's pick is artifact-free
@@ -44,12 +46,12 @@ from judge.report.tables import fmt
 from judge.workflow import (
     BIN,
     StepFailed,
-    best_checkpoint,
     merged_test_set,
     preset_synth,
     real_test_sets,
     render,
     run_logged,
+    served_judge,
     test_set_dir,
     train_config,
 )
@@ -209,12 +211,12 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
         (train_dir / "train_done").touch()
     else:
         say(f"2/4 training: already done in {train_dir}")
-    ckpt = best_checkpoint(train_dir)
+    judge = served_judge(train_dir)  # calibrated on validation by judge-train
 
     eval_dir = root / "eval"
     if args.fresh or not (eval_dir / "report.html").exists():
-        say(f"3/4 evaluating {ckpt.name} on {test_manifest}")
-        cmd = [str(BIN / "judge-eval"), f"ckpt_path={ckpt}", f"data.manifest={test_manifest}",
+        say(f"3/4 evaluating {judge} on {test_manifest}")
+        cmd = [str(BIN / "judge-eval"), f"ckpt_path={judge}", f"data.manifest={test_manifest}",
                f"hydra.run.dir={eval_dir}"]  # fmt: skip
         times["eval_s"] = run_logged(cmd, root / "logs" / "eval.log", show=PROGRESS.search)
     else:
@@ -225,7 +227,7 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
     say("4/4 building the candidate pool and reranking it")
     truth = build_pool(synth_test, root / "pool")
     ranked_path = root / "ranked.jsonl"
-    cmd = [str(BIN / "judge-rerank"), "--judge", str(ckpt), "--group-by", "folder",
+    cmd = [str(BIN / "judge-rerank"), "--judge", str(judge), "--group-by", "folder",
            "--out", str(ranked_path), str(root / "pool")]  # fmt: skip
     times["rerank_s"] = run_logged(cmd, root / "logs" / "rerank.log")
     ranked = read_jsonl(ranked_path)
@@ -234,7 +236,7 @@ def run_demo(args: argparse.Namespace, say: Clock) -> dict:
     summary = {
         "minutes": (time.perf_counter() - say.start) / 60,
         "times_s": times,
-        "checkpoint": str(ckpt),
+        "judge": str(judge),
         "report": str(eval_dir / "report.html"),
         "test_metrics": metrics,
         "test_sources": sources if args.real_footage else {},

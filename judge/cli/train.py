@@ -1,4 +1,5 @@
-"""`judge-train` (Hydra, `configs/train.yaml`): train a judge, then test the best checkpoint.
+"""`judge-train` (Hydra, `configs/train.yaml`): train a judge, test the best checkpoint, and
+export it calibrated on the validation split (`calibrate`) to <output_dir>/judge.
 
 judge-train experiment=cpu_tiny
 judge-train model=r3d_18 trainer=gpu data.batch_size=32
@@ -16,15 +17,16 @@ import logging
 import hydra
 from omegaconf import DictConfig
 
+from judge.calibration.after_training import train_and_calibrate
 from judge.paths import config_dir
-from judge.training.train import optimized_value, train
+from judge.training.train import optimized_value
 
 log = logging.getLogger("judge.train")
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> float | None:
-    metrics = train(cfg)
+    metrics = train_and_calibrate(cfg)  # the best checkpoint, then <output_dir>/judge
     log.info("final metrics: %s", {k: round(v, 4) for k, v in sorted(metrics.items())})
     value = optimized_value(cfg, metrics)  # what a sweeper (Optuna, ...) optimises
     if value is not None:

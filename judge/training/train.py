@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -34,8 +35,21 @@ def _instantiate_all(node) -> list:
     return [instantiate(c) for c in (node or {}).values() if c is not None and "_target_" in c]
 
 
+class TrainOutcome(NamedTuple):
+    """What a run leaves: its final logged metrics, and the checkpoint it stands for (the best
+    by the monitored metric; None on the other ranks of a multi-process run)."""
+
+    metrics: dict[str, float]
+    checkpoint: str | None
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit (and test) from a composed config; returns the final logged metrics."""
+    return fit_and_test(cfg).metrics
+
+
+def fit_and_test(cfg: DictConfig) -> TrainOutcome:
+    """`train`, also naming the checkpoint to serve (`_checkpoint_to_serve`)."""
     import lightning as L
     import torch
     from hydra.utils import instantiate
@@ -79,9 +93,24 @@ def train(cfg: DictConfig) -> dict[str, float]:
             best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
             trainer.test(module, dm, ckpt_path=best, weights_only=True)
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+        served = _checkpoint_to_serve(trainer, ckpt_path) if trainer.is_global_zero else None
     finally:
         finish_wandb()
-    return metrics
+    return TrainOutcome(metrics, served)
+
+
+def _checkpoint_to_serve(trainer, ckpt_path: str | None) -> str | None:
+    """The checkpoint this run stands for: the best by the monitored metric, else the last
+    saved (no epoch defined the metric), else the one it was given (`train=false`)."""
+    callback = getattr(trainer, "checkpoint_callback", None)
+    for path in (
+        getattr(callback, "best_model_path", ""),
+        getattr(callback, "last_model_path", ""),
+        ckpt_path,
+    ):
+        if path and Path(path).is_file():
+            return str(path)
+    return None
 
 
 def optimized_value(cfg: DictConfig, metrics: dict[str, float]) -> float | None:
