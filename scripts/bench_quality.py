@@ -307,8 +307,9 @@ def main() -> None:
         "--reuse", action="store_true", help="evaluate finished runs again, no training"
     )
     ap.add_argument("--override", action="append", default=[], help="Hydra override, repeatable")
-    ap.add_argument("--test-seed", type=int, default=1)
-    ap.add_argument("--test-scenes", type=int, default=200)
+    # 600 scenes: 7-23 clips of each plausible-motion tag (200 gave 1-8, too few for a rate).
+    ap.add_argument("--test-seed", type=int, default=2)
+    ap.add_argument("--test-scenes", type=int, default=600)
     ap.add_argument("--root", type=Path, default=Path("bench/quality"))
     ap.add_argument("--out", type=Path, default=Path("bench/quality.json"))
     ap.add_argument("--plot", type=Path, default=Path("bench/learning_curve.png"))
