@@ -137,3 +137,62 @@ def test_training_samples_are_the_same_with_and_without_the_cache(tmp_path):
             assert torch.equal(a["video"], b["video"])
             assert torch.equal(a["frames"], b["frames"])
     assert len(_entries(tmp_path / "cache")) == 1
+
+
+def _three_entries(tmp_path) -> tuple[FrameCache, list[Path], int]:
+    """A cache holding three clips, used in the order a, b, c (c most recently)."""
+    cache = FrameCache(tmp_path / "cache")
+    videos = [make_video(tmp_path / name, "h264_mp4") for name in "abc"]
+    for i, video in enumerate(videos):
+        cache.read(video, [0], BACKENDS[0])
+        meta = cache._paths(video, BACKENDS[0])[1]
+        os.utime(meta, (1_000_000 + i, 1_000_000 + i))  # distinct last-use times
+    entry = sum(p.stat().st_size for p in (tmp_path / "cache").rglob("*") if p.is_file()) // 3
+    return cache, videos, entry
+
+
+def test_prune_removes_the_entries_used_longest_ago_down_to_the_budget(tmp_path):
+    cache, videos, entry = _three_entries(tmp_path)
+    # Reading `a` again marks it used now: `b` is now the oldest.
+    cache.read(videos[0], [1], BACKENDS[0])
+    removed, freed = cache.prune(int(2.5 * entry))
+    assert (removed, freed) == (1, entry)
+    kept = {v.parent.name for v in videos if cache._paths(v, BACKENDS[0])[1].exists()}
+    assert kept == {"a", "c"}
+    assert len(_entries(tmp_path / "cache")) == 2
+    assert cache.prune(10**12) == (0, 0)  # under budget: nothing goes
+    assert cache.prune(0) == (2, 2 * entry)
+    assert _entries(tmp_path / "cache") == []
+    # A pruned clip is decoded again on its next read.
+    frames, _ = cache.read(videos[1], [3], BACKENDS[0])
+    assert decode_index(frames[0]) == 3
+
+
+def test_prune_removes_old_incomplete_files_and_leaves_fresh_ones(tmp_path):
+    cache, videos, entry = _three_entries(tmp_path)
+    folder = next(p for p in (tmp_path / "cache").iterdir() if p.is_dir())
+    old_tmp, new_tmp = folder / ".x.npy.abc", folder / ".y.npy.def"
+    orphan = folder / ("f" * 40 + ".npy")  # frames whose .json never came
+    for f in (old_tmp, new_tmp, orphan):
+        f.write_bytes(b"partial")
+    os.utime(old_tmp, (0, 0))
+    os.utime(orphan, (0, 0))
+    removed, freed = cache.prune(10**12)
+    assert (removed, freed) == (2, 2 * len(b"partial"))
+    assert new_tmp.exists() and not old_tmp.exists() and not orphan.exists()
+    assert len(_entries(tmp_path / "cache")) == 3  # complete entries untouched
+
+
+def test_the_datamodule_prunes_its_cache_when_preparing_data(tmp_path):
+    from judge.data.datamodule import ClipDataModule
+
+    cache, videos, entry = _three_entries(tmp_path)
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text('{"path": "a/clip.mp4", "labels": {"plausible": 1}}\n')
+    dm = ClipDataModule([str(manifest)], frame_cache=str(cache.root), frame_cache_gb=0.0)
+    dm.prepare_data()
+    assert _entries(tmp_path / "cache") == []
+    kept = ClipDataModule([str(manifest)], frame_cache=str(cache.root), frame_cache_gb=None)
+    cache.read(videos[0], [0], BACKENDS[0])
+    kept.prepare_data()  # no budget: everything stays
+    assert len(_entries(tmp_path / "cache")) == 1

@@ -58,6 +58,8 @@ class ClipDataModule(L.LightningDataModule):
         frame_cache: a folder where small clips are kept decoded after their first read
             (`judge.data.frame_cache`), or None to decode every window from the file.
         frame_cache_mb: the largest decoded clip (MiB) the cache keeps.
+        frame_cache_gb: the cache folder's budget (GiB): `prepare_data` removes the entries
+            used longest ago beyond it (`FrameCache.prune`); None keeps everything.
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class ClipDataModule(L.LightningDataModule):
         test_all_splits: bool = False,
         frame_cache: str | None = None,
         frame_cache_mb: float = 64.0,
+        frame_cache_gb: float | None = None,
     ):
         super().__init__()
         # Entries are paths or mappings (dicts, or Hydra's DictConfig when instantiated).
@@ -106,6 +109,7 @@ class ClipDataModule(L.LightningDataModule):
         self.split_seed, self.seed = split_seed, seed
         self.test_all_splits = test_all_splits
         self.frame_cache = FrameCache(frame_cache, frame_cache_mb) if frame_cache else None
+        self.frame_cache_gb = frame_cache_gb
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
         self._resume_epoch = 0  # from a checkpoint (load_state_dict)
@@ -121,6 +125,22 @@ class ClipDataModule(L.LightningDataModule):
     def decoder(self) -> dict:
         """The video backend's name and version, for checkpoints and score files."""
         return {"name": self.backend, "version": backend_version(self.backend)}
+
+    def prepare_data(self) -> None:
+        """Once per run (Lightning calls it on one process): keep the frame cache under its
+        budget before this run's loaders read and fill it."""
+        if self.frame_cache is None or self.frame_cache_gb is None:
+            return
+        removed, freed = self.frame_cache.prune(int(self.frame_cache_gb * 2**30))
+        if removed:
+            log.info(
+                "frame cache %s: removed %d entries (%.1f GiB) used longest ago, to stay "
+                "under %g GiB",
+                self.frame_cache.root,
+                removed,
+                freed / 2**30,
+                self.frame_cache_gb,
+            )
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:

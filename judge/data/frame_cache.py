@@ -15,7 +15,10 @@ memory-map it and take the window's frames by index, which costs next to nothing
   rendered again is decoded again. Entries are written atomically (temporary file, then
   rename; the `.json` beside the frames is written last and marks an entry complete), so
   several loader workers may fill the cache at once.
-- Nothing removes old entries: delete the folder (`make clean` does) when it grows.
+- The folder is kept under a size budget (`prune`, run once when training prepares its data,
+  `data.frame_cache_gb`): the entries used longest ago go first. A read marks its entry used
+  (the `.json`'s modification time), so a set that is still trained on stays, and the sets of
+  old experiments go. Between two prunes a run may write past the budget by what it decodes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -66,6 +70,7 @@ class FrameCache:
         entry = self._load(frames_path, meta_path)
         if entry is not None:
             frames, info = entry
+            _touch(meta_path)
         else:
             frames, info = read_frames(path, None, backend=backend, timeout=timeout)
             info = {k: info[k] for k in ("num_frames", "fps", "backend", "version")}
@@ -76,6 +81,42 @@ class FrameCache:
         if bad:
             raise VideoReadError(path, f"frame index {bad[0]} out of range ({n} frames)")
         return np.ascontiguousarray(frames[idx]), {**info, "num_frames": n, "indices": idx}
+
+    def prune(self, max_bytes: int, orphan_age_s: float = 3600.0) -> tuple[int, int]:
+        """Delete entries, least recently used first, until the folder holds at most
+        `max_bytes`; also incomplete files (frames without their `.json`, temporary files)
+        older than `orphan_age_s`, which a killed writer leaves. Returns (entries removed,
+        bytes freed). Entries another process reads meanwhile are decoded again, never lost.
+        """
+        if not self.root.is_dir():
+            return 0, 0
+        now, entries, total, removed, freed = time.time(), [], 0, 0, 0
+        for folder in self.root.iterdir():
+            if not folder.is_dir():
+                continue
+            for f in folder.iterdir():
+                try:
+                    st = f.stat()
+                except OSError:  # removed meanwhile by another pruner or writer
+                    continue
+                complete = f.suffix == ".json" and not f.name.startswith(".")
+                if complete:
+                    frames = f.with_suffix(".npy")
+                    size = st.st_size + (frames.stat().st_size if frames.exists() else 0)
+                    entries.append((st.st_mtime, size, f, frames))
+                    total += size
+                elif (f.suffix != ".npy" or not f.with_suffix(".json").exists()) and (
+                    now - st.st_mtime > orphan_age_s
+                ):
+                    f.unlink(missing_ok=True)
+                    removed, freed = removed + 1, freed + st.st_size
+        for _, size, meta, frames in sorted(entries, key=lambda e: e[0]):
+            if total <= max_bytes:
+                break
+            meta.unlink(missing_ok=True)  # first: without it the entry is incomplete
+            frames.unlink(missing_ok=True)
+            total, removed, freed = total - size, removed + 1, freed + size
+        return removed, freed
 
     def _paths(self, path: Path, backend: str) -> tuple[Path, Path]:
         resolved = path.resolve()
@@ -108,6 +149,14 @@ class FrameCache:
         frames_path.parent.mkdir(parents=True, exist_ok=True)
         _atomic(frames_path, lambda f: np.save(f, np.ascontiguousarray(frames)))
         _atomic(meta_path, lambda f: f.write(json.dumps(info).encode()))
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry used now (what `prune` orders by); a read-only cache stays readable."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _atomic(path: Path, write: Callable) -> None:
