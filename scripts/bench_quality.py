@@ -15,6 +15,9 @@
    With `--real-footage DIR`, the judge trains with `real_footage=DIR` (split by video, the
    train-split videos spliced and mixed in; judge/training/real_data.py); the `synthetic` run is
    the same preset without it, for comparison.
+   With `--flat2d-scenes N` (200 by default), N scenes of a second renderer join the test set
+   (judge/synth/flat2d.py: 2D physics drawn with numpy, a look training never saw; the
+   family `flat2d`).
 3. Runs `judge-eval` with each run's best checkpoint (by val/auroc, thresholds 0.5) on one test
    set: the synthetic clips of another seed, plus, with real footage, the held-out test-split
    videos whole and artifact twins spliced into windows of those same videos (`real_test_sets`).
@@ -48,6 +51,7 @@ from pathlib import Path
 from judge.io.atomic import atomic_write_text
 from judge.io.manifest import read_manifest
 from judge.labels import ARTIFACT_LABELS, HARD_NEGATIVE_TAGS
+from judge.synth.flat2d import generate as generate_flat2d
 from judge.workflow import (
     BIN,
     best_checkpoint,
@@ -310,6 +314,12 @@ def main() -> None:
     # 600 scenes: 7-23 clips of each plausible-motion tag (200 gave 1-8, too few for a rate).
     ap.add_argument("--test-seed", type=int, default=2)
     ap.add_argument("--test-scenes", type=int, default=600)
+    ap.add_argument(
+        "--flat2d-scenes",
+        type=int,
+        default=200,
+        help="scenes of the second, 2D renderer in the test set (its own family; 0: none)",
+    )
     ap.add_argument("--root", type=Path, default=Path("bench/quality"))
     ap.add_argument("--out", type=Path, default=Path("bench/quality.json"))
     ap.add_argument("--plot", type=Path, default=Path("bench/learning_curve.png"))
@@ -335,6 +345,14 @@ def main() -> None:
     }
     real = [f"real_footage={args.real_footage.resolve()}"] if args.real_footage else []
     parts = [test_out / "manifest.jsonl"]
+    if args.flat2d_scenes:
+        # Another renderer's look, never trained on: judge/synth/flat2d.py.
+        flat = train_out.parent / f"flat2d_{args.flat2d_scenes}_seed{args.test_seed}"
+        if not (flat / "manifest.jsonl").exists():
+            start = time.perf_counter()
+            generate_flat2d(flat, args.flat2d_scenes, args.test_seed)
+            render_s["flat2d"] = time.perf_counter() - start
+        parts.append(flat / "manifest.jsonl")
     parts += real_test_sets(train_config(args.preset, [*args.override, *real]),
                             args.real_test_clips, workers)  # fmt: skip
     test_manifest = merged_test_set(parts, args.root / "test_manifest.jsonl")
