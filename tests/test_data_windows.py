@@ -145,3 +145,23 @@ def test_crops_keep_the_event_box():
         assert out.max() > 0.9  # the white box made it into every crop
     missed = sum(tf(frames, np.random.default_rng(s)).max() < 0.5 for s in range(20))
     assert missed > 0  # without the box constraint, small crops do miss it
+
+
+def test_channel_shuffle_permutes_the_colours_of_the_whole_clip_alike():
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (6, 40, 40, 3), dtype=np.uint8)
+    still = dict(min_scale=1.0, hflip=0.0, brightness=0, contrast=0, saturation=0,
+                 blur_prob=0, noise_prob=0, reencode_prob=0)  # fmt: skip
+    plain = ClipTransform(40, Augment(**still), normalize=False)
+    shuffled = ClipTransform(40, Augment(**still, channel_shuffle=1.0), normalize=False)
+    base = plain(frames, np.random.default_rng(1)).numpy()  # (3, T, S, S)
+    orders = set()
+    for seed in range(12):
+        out = shuffled(frames, np.random.default_rng(seed)).numpy()
+        # Each output channel is one input channel, over every frame: a clip-wide permutation.
+        order = tuple(
+            int(np.argmin([np.abs(out[c] - base[k]).max() for k in range(3)])) for c in range(3)
+        )
+        np.testing.assert_allclose(out, base[list(order)], atol=1e-6)
+        orders.add(order)
+    assert len(orders) > 2 and all(sorted(o) == [0, 1, 2] for o in orders)

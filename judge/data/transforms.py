@@ -33,6 +33,9 @@ class Augment:
     brightness: float = 0.2
     contrast: float = 0.2
     saturation: float = 0.2
+    # Share of windows whose colour channels are permuted (the same way on every frame): the
+    # world's colours are a renderer's choice, and a clip-wide swap keeps a morph's change.
+    channel_shuffle: float = 0.0
     blur_prob: float = 0.1
     blur_sigma: tuple[float, float] = (0.3, 1.0)
     noise_prob: float = 0.2
@@ -137,6 +140,8 @@ class ClipTransform:
             clip -= grey
             clip *= factor
             clip += grey
+        if aug.channel_shuffle and rng.random() < aug.channel_shuffle:
+            clip = np.ascontiguousarray(clip[rng.permutation(3)])
         if aug.noise_prob and rng.random() < aug.noise_prob:
             noise = rng.standard_normal(clip.shape, dtype=np.float32)
             noise *= np.float32(aug.noise_std)
