@@ -234,7 +234,7 @@ def _in_frame(b: Body, s: Scene) -> bool:
     return b.r <= b.x <= s.width - b.r and b.r <= b.y <= s.floor_y - b.r + 1.0
 
 
-def _plan(scene: Scene, rng: np.random.Generator, kind: str) -> tuple[int, int] | None:
+def plan_artifact(scene: Scene, rng: np.random.Generator, kind: str) -> tuple[int, int] | None:
     """(target body, onset frame) where `kind` shows, or None when this scene has none: the
     body the artifact is seen on (the hidden stand-in for `appear`) must be wholly in view at
     the onset, and for clipping resting on the floor, or it would never visibly sink."""
@@ -266,7 +266,7 @@ def render_scene(scene: Scene, seed: int, index: int, out: Path) -> list[dict]:
     rows = []
     clean = None
     for kind in (None, *ARTIFACTS):
-        plan = (0, -1) if kind is None else _plan(scene, rng, kind)
+        plan = (0, -1) if kind is None else plan_artifact(scene, rng, kind)
         if plan is None:
             continue
         k, onset = plan
