@@ -176,6 +176,61 @@ def real_test_sets(cfg, splice_clips: int = 150, workers: int = 2) -> list[Path]
     return [whole, spliced]
 
 
+def moving_camera_set(clean_windows: Path, out: Path, seed: int = 0) -> Path:
+    """Real footage through a moving camera: each clean window of the manifest
+    ``clean_windows`` (a spliced set's ``variant: clean`` rows) seen through a camera that pans,
+    zooms and shakes, at twice the training augmentation's pan and shake (a smooth path of crop
+    boxes, `judge.data.transforms.camera_path`), written to ``out`` as plausible clips of the
+    family ``real-moving``. Natural moving-camera shots were the footage the judge flagged most
+    (4 of 5); the held-out real videos here are all filmed from a tripod. Made once; returns
+    the manifest."""
+    import numpy as np
+    from PIL import Image
+
+    from judge.data.transforms import Augment, camera_path
+    from judge.io.manifest import read_manifest, resolve_path, write_manifest
+    from judge.io.video import read_frames
+    from judge.io.writer import write_video
+
+    manifest = Path(out) / "manifest.jsonl"
+    if manifest.exists():
+        return manifest
+    aug = Augment(camera_pan=0.03, camera_zoom=0.3, camera_shake=0.016)
+    rows = []
+    for i, row in enumerate(r for r in read_manifest(clean_windows) if r["variant"] == "clean"):
+        frames, info = read_frames(resolve_path(clean_windows, row["path"]), None)
+        t, h, w, _ = frames.shape
+        side = int(0.75 * min(h, w))
+        start = ((w - side) // 2, (h - side) // 2, side)
+        rng = np.random.default_rng([seed, i])
+        boxes = camera_path(t, h, w, start, aug, rng, [])
+        size = min(h, w) // 2 * 2
+        moved = np.stack(
+            [
+                np.asarray(Image.fromarray(f).resize((size, size), Image.BILINEAR, box=tuple(b)))
+                for f, b in zip(frames, boxes, strict=True)
+            ]
+        )
+        name = f"clips/{i:05d}_moving.mp4"
+        write_video(Path(out) / name, moved, fps=info["fps"], crf=row.get("crf") or 23)
+        source = row["source"].split("/", 1)[-1]
+        rows.append(
+            {
+                **{k: row[k] for k in ("labels", "fps", "group")},
+                "path": name,
+                "source": f"real-moving/{source}",
+                "split": "test",
+                "variant": "clean",
+                "tags": [],
+                "events": [],
+                "num_frames": t,
+                "width": size,
+                "height": size,
+            }
+        )
+    return write_manifest(manifest, rows)
+
+
 def merged_test_set(parts: list[Path], out: Path) -> Path:
     """One manifest of every row of ``parts`` (paths rebased), rewritten each time: the test
     set ``judge-eval`` measures, its rows' ``source`` telling the families apart."""

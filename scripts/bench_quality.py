@@ -15,6 +15,8 @@
    With `--real-footage DIR`, the judge trains with `real_footage=DIR` (split by video, the
    train-split videos spliced and mixed in; judge/training/real_data.py); the `synthetic` run is
    the same preset without it, for comparison.
+   With real footage, the spliced set's clean windows also come seen through a moving camera
+   (the family `real-moving`, `moving_camera_set`): all plausible.
    With `--flat2d-scenes N` (200 by default), N scenes of a second renderer join the test set
    (judge/synth/flat2d.py: 2D physics drawn with numpy, a look training never saw; the
    family `flat2d`).
@@ -56,6 +58,7 @@ from judge.workflow import (
     BIN,
     best_checkpoint,
     merged_test_set,
+    moving_camera_set,
     preset_synth,
     real_test_sets,
     render,
@@ -353,8 +356,14 @@ def main() -> None:
             generate_flat2d(flat, args.flat2d_scenes, args.test_seed)
             render_s["flat2d"] = time.perf_counter() - start
         parts.append(flat / "manifest.jsonl")
-    parts += real_test_sets(train_config(args.preset, [*args.override, *real]),
-                            args.real_test_clips, workers)  # fmt: skip
+    real_parts = real_test_sets(train_config(args.preset, [*args.override, *real]),
+                                args.real_test_clips, workers)  # fmt: skip
+    parts += real_parts
+    if real_parts:  # [whole videos, spliced windows]: the clean windows through a moving camera
+        spliced = real_parts[1]
+        parts.append(
+            moving_camera_set(spliced, spliced.parent.with_name(spliced.parent.name + "_moving"))
+        )
     test_manifest = merged_test_set(parts, args.root / "test_manifest.jsonl")
     results["test_data"]["parts"] = [str(p) for p in parts]
     runs = {}
