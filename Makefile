@@ -56,9 +56,10 @@ bench-synth: $(STAMP)
 bench-loading: $(STAMP)
 	$(PY) scripts/bench_loading.py
 
-# About 70 minutes on 2 cores: cpu_tiny (with the real footage) and the r3d_18 baseline,
-# 15 minutes of training each, plus rendering (25 min) and splicing; each also calibrated on
-# its validation split (recall 0.95 of the clean clips) and evaluated again.
+# About 80 minutes on 2 cores: cpu_tiny (with the real footage) and the r3d_18 baseline,
+# 15 minutes of training each, plus rendering (25 min for training, 5 for the 600 test scenes,
+# 1.5 for the 200 flat2d scenes) and splicing; each run's served judge (calibrated on its
+# validation split by judge-train) and its bare checkpoint are evaluated.
 bench-quality: $(STAMP)
 	$(PY) scripts/bench_quality.py $(REAL_ARG)
 
