@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pytest
 from omegaconf import OmegaConf
 from scoring_fixtures import make_checkpoint, make_clip
 
@@ -72,3 +73,16 @@ def test_validation_rows_give_an_exported_judge_with_their_thresholds(tmp_path):
     assert served["calibration"]["labels"]["plausible"]["recall"] == 1.0
     assert 0.0 < served["thresholds"]["plausible"] < 1.0
     assert (out / "model.safetensors").is_file()
+
+
+def test_a_recall_and_a_precision_together_are_refused_before_anything_runs(tmp_path):
+    from judge.calibration.after_training import check_calibrate
+
+    with pytest.raises(ValueError, match="not both"):
+        check_calibrate({"target_recall": 0.95, "target_precision": 0.9})
+    check_calibrate({"target_recall": None, "target_precision": 0.9})  # one of them: fine
+    check_calibrate(None)
+    cfg = _cfg(tmp_path, "unused.jsonl")
+    cfg.calibrate.target_precision = 0.9
+    with pytest.raises(ValueError, match="not both"):
+        calibrate_best(cfg, tmp_path / "never_loaded.ckpt")

@@ -35,10 +35,20 @@ def train_and_calibrate(cfg: DictConfig) -> dict[str, float]:
     the first process only); returns the training's final metrics."""
     from judge.training.train import fit_and_test
 
+    check_calibrate(cfg.get("calibrate"))  # before training, not after it
     outcome = fit_and_test(cfg)
     if outcome.checkpoint:
         calibrate_best(cfg, outcome.checkpoint)
     return outcome.metrics
+
+
+def check_calibrate(spec: Mapping | None) -> None:
+    """Raises ValueError when the `calibrate` block asks for both a recall and a precision."""
+    if spec and spec.get("target_recall") is not None and spec.get("target_precision") is not None:
+        raise ValueError(
+            "calibrate: set one of target_recall and target_precision, not both "
+            "(calibrate.target_recall=null calibrate.target_precision=P for a precision)"
+        )
 
 
 def calibrate_best(cfg: DictConfig, checkpoint: str | Path) -> Path | None:
@@ -57,6 +67,7 @@ def calibrate_best(cfg: DictConfig, checkpoint: str | Path) -> Path | None:
     spec = cfg.get("calibrate")
     if not spec:
         return None
+    check_calibrate(spec)
     manifests = manifests_with_split(cfg.data.manifests, spec.split)
     judge = Judge.load(checkpoint, device=spec.get("device"))
     try:
