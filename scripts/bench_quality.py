@@ -148,12 +148,7 @@ def budget_epochs(preset: str, overrides: list[str], train_clips: int) -> list[s
 
 
 def train_and_test(
-    name: str,
-    preset: str,
-    overrides: list[str],
-    test_manifest: Path,
-    root: Path,
-    reuse: bool,
+    name: str, preset: str, overrides: list[str], test_manifest: Path, root: Path, reuse: bool
 ):
     run_dir = root / name
     wall = None

@@ -17,15 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from judge.synth.flat2d import (
-    ARTIFACTS,
-    first_visible_change,
-    generate,
-    plan_artifact,
-    render_frame,
-    sample_scene,
-    simulate,
-)
+from judge.synth.flat2d import generate, sample_scene, variants
 
 
 def sheet(path: Path, seed: int, index: int) -> None:
@@ -33,24 +25,15 @@ def sheet(path: Path, seed: int, index: int) -> None:
     from PIL import Image, ImageDraw
 
     scene = sample_scene(seed, index)
-    rng = np.random.default_rng([seed, index, 3])  # the draws render_scene makes
-    rows, clean = [], None
-    for kind in (None, *ARTIFACTS):
-        plan = (0, -1) if kind is None else plan_artifact(scene, rng, kind)
-        if plan is None:
-            continue
-        noise = np.random.default_rng([seed, index, 4])
-        frames = np.stack([render_frame(scene, s, noise) for s in simulate(scene, kind, *plan)])
+    rows = []
+    for v in variants(scene, seed, index):
         t = scene.num_frames
-        if kind is None:
-            clean, pick = frames, [t // 4, t // 2, 3 * t // 4]
+        if v.kind is None:
+            pick = [t // 4, t // 2, 3 * t // 4]
         else:
-            onset = first_visible_change(clean, frames)
-            if onset is None:
-                continue
-            pick = [max(onset - 1, 0), onset, min(onset + 4, t - 1)]
-        pad = [np.pad(frames[i], ((2, 2), (2, 2), (0, 0)), constant_values=255) for i in pick]
-        rows.append((kind or "clean", np.concatenate(pad, axis=1)))
+            pick = [max(v.onset - 1, 0), v.onset, min(v.onset + 4, t - 1)]
+        pad = [np.pad(v.frames[i], ((2, 2), (2, 2), (0, 0)), constant_values=255) for i in pick]
+        rows.append((v.kind or "clean", np.concatenate(pad, axis=1)))
     label = 70
     height, width = sum(r.shape[0] for _, r in rows), rows[0][1].shape[1] + label
     img = Image.new("RGB", (width, height), "white")

@@ -170,9 +170,12 @@ def summarise(
 
 
 def save_calibration(
-    judge: str | os.PathLike[str], out: str | os.PathLike[str] | None, result: dict, *,
+    judge: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None,
+    result: dict,
+    *,
     overwrite: bool,
-) -> Path:  # fmt: skip
+) -> Path:
     """Store the fit with the judge: in place (``out`` None; ``judge`` an exported folder) or
     as a new exported folder ``out``, written by ``export_judge`` in one atomic step with the
     temperatures, thresholds and the ``calibration`` record."""

@@ -27,6 +27,7 @@ Rows follow the manifest format (docs/formats.md) with `source` "flat2d/numpy", 
 from __future__ import annotations
 
 import colorsys
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -234,12 +235,14 @@ def _in_frame(b: Body, s: Scene) -> bool:
     return b.r <= b.x <= s.width - b.r and b.r <= b.y <= s.floor_y - b.r + 1.0
 
 
-def plan_artifact(scene: Scene, rng: np.random.Generator, kind: str) -> tuple[int, int] | None:
+def plan_artifact(
+    scene: Scene, clean: list[list[Body]], rng: np.random.Generator, kind: str
+) -> tuple[int, int] | None:
     """(target body, onset frame) where `kind` shows, or None when this scene has none: the
     body the artifact is seen on (the hidden stand-in for `appear`) must be wholly in view at
-    the onset, and for clipping resting on the floor, or it would never visibly sink."""
+    the onset in the clean run's states `clean`, and for clipping resting on the floor, or it
+    would never visibly sink."""
     t = scene.num_frames
-    clean = simulate(scene, None, 0, -1)
     lo, hi = t // 4, 3 * t // 4
     stand_in = len(scene.bodies) - 1
     for k in rng.permutation(stand_in):
@@ -260,43 +263,63 @@ def first_visible_change(clean: np.ndarray, twin: np.ndarray, min_px: int = 6) -
     return int(changed[0]) if len(changed) else None
 
 
-def render_scene(scene: Scene, seed: int, index: int, out: Path) -> list[dict]:
-    """Write the clean clip and one twin per artifact kind the scene can show; their rows."""
+@dataclass
+class Variant:
+    """One clip of a scene: clean (`kind` None) or a twin whose artifact acts on body `target`
+    and first shows at frame `onset` (measured); its bodies per frame and its frames uint8
+    `(T, H, W, 3)`."""
+
+    kind: str | None
+    target: int
+    onset: int
+    states: list[list[Body]]
+    frames: np.ndarray
+
+
+def variants(scene: Scene, seed: int, index: int) -> Iterator[Variant]:
+    """The clean clip, then one twin per artifact kind the scene can show visibly."""
     rng = np.random.default_rng([seed, index, 3])
-    rows = []
-    clean = None
-    for kind in (None, *ARTIFACTS):
-        plan = (0, -1) if kind is None else plan_artifact(scene, rng, kind)
+
+    def draw(states: list[list[Body]]) -> np.ndarray:
+        noise = np.random.default_rng([seed, index, 4])  # the same noise in every twin
+        return np.stack([render_frame(scene, st, noise) for st in states])
+
+    clean_states = simulate(scene, None, 0, -1)
+    clean = draw(clean_states)
+    yield Variant(None, 0, -1, clean_states, clean)
+    for kind in ARTIFACTS:
+        plan = plan_artifact(scene, clean_states, rng, kind)
         if plan is None:
             continue
-        k, onset = plan
-        states = simulate(scene, kind, k, onset)
-        noise = np.random.default_rng([seed, index, 4])  # the same noise in every twin
-        frames = np.stack([render_frame(scene, st, noise) for st in states])
-        if kind is None:
-            clean = frames
-        else:
-            # The event's frame is measured, as judge-synth's: the first frame that differs
-            # visibly from the clean clip (a sinking or lifting body moves a frame later).
-            onset = first_visible_change(clean, frames)
-            if onset is None:
-                continue  # not visible: no twin
-        variant = kind or "clean"
+        states = simulate(scene, kind, *plan)
+        frames = draw(states)
+        # The event's frame is measured, as judge-synth's: the first frame that differs visibly
+        # from the clean clip (a sinking or lifting body moves a frame later).
+        onset = first_visible_change(clean, frames)
+        if onset is not None:  # else not visible: no twin
+            yield Variant(kind, plan[0], onset, states, frames)
+
+
+def render_scene(scene: Scene, seed: int, index: int, out: Path) -> list[dict]:
+    """Write the clean clip and one twin per artifact kind the scene can show; their rows."""
+    rows = []
+    for v in variants(scene, seed, index):
+        variant = v.kind or "clean"
         name = f"{index:06d}_{variant}.mp4"
-        write_video(out / "clips" / name, frames, fps=scene.fps, crf=scene.crf, preset="fast")
-        labels = {label: int(label == kind) for label in ARTIFACTS}
-        labels[PLAUSIBLE] = int(kind is None)
+        write_video(out / "clips" / name, v.frames, fps=scene.fps, crf=scene.crf, preset="fast")
+        labels = {label: int(label == v.kind) for label in ARTIFACTS}
+        labels[PLAUSIBLE] = int(v.kind is None)
         events = []
-        if kind is not None:
+        if v.kind is not None:
             # Where it shows: the stand-in that appears, the copy beside its original.
-            shown = {"appear": -1, "duplicate": -2}.get(kind, k)
+            shown = {"appear": -1, "duplicate": -2}.get(v.kind, v.target)
             events.append(
                 {
-                    "type": kind,
-                    "frame": onset,
+                    "type": v.kind,
+                    "frame": v.onset,
                     "end": None,  # lasts to the end of the clip
-                    "object": len(scene.bodies) - 1 if kind == "appear" else k,
-                    "bbox": _box(states[onset][shown], scene),
+                    "object": len(scene.bodies) - 1 if v.kind == "appear" else v.target,
+                    "bbox": _box(v.states[v.onset][shown], scene),
                 }
             )
         rows.append(
