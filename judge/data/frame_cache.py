@@ -23,6 +23,7 @@ memory-map it and take the window's frames by index, which costs next to nothing
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -153,10 +154,8 @@ class FrameCache:
 
 def _touch(path: Path) -> None:
     """Mark an entry used now (what `prune` orders by); a read-only cache stays readable."""
-    try:
+    with contextlib.suppress(OSError):
         os.utime(path)
-    except OSError:
-        pass
 
 
 def _atomic(path: Path, write: Callable) -> None:
