@@ -308,3 +308,48 @@ def test_clean_share_sets_the_part_of_a_manifests_draws_that_are_clean():
     assert w[8] == pytest.approx(0.5 / 3)  # no clean_share: every clip of manifest 1 alike
     plain = sample_weights(sources, [0.5, 0.5], rows, balanced=False)
     assert plain[:6].sum() == pytest.approx(0.5 * 6 / 8)
+
+
+def test_tag_weights_draw_tagged_clips_more_often_within_the_shares():
+    from judge.data.samplers import sample_weights
+
+    clean = {"labels": {"plausible": 1}}
+    fast = {"labels": {"plausible": 1}, "tags": ["fast_throw"]}
+    fast_twin = {"labels": {"plausible": 0, "teleport": 1}, "tags": ["fast_throw", "bounce"]}
+    bad = {"labels": {"plausible": 0, "teleport": 1}}
+    rows = [clean, clean, fast, bad, bad, fast_twin]
+    sources = [0] * 6
+    tags = {"fast_throw": 3.0, "bounce": 2.0}
+    w = sample_weights(sources, [1.0], rows, balanced=False, tag_weights=tags)
+    assert w[2] == pytest.approx(3 * w[0]) and w[5] == pytest.approx(3 * w[3])  # largest factor
+    assert w.sum() == pytest.approx(1.0)
+    # With a clean share or class balance, the factor moves weight inside a class only.
+    shared = sample_weights(
+        sources, [1.0], rows, balanced=False, clean_shares=[0.5], tag_weights=tags
+    )
+    assert shared[:3].sum() == pytest.approx(0.5) and shared[2] == pytest.approx(0.3)
+    balanced = sample_weights(sources, [1.0], rows, balanced=True, tag_weights=tags)
+    assert balanced[:3].sum() == pytest.approx(0.5) and balanced[5] == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="fast_throw"):
+        sample_weights(sources, [1.0], rows, balanced=False, tag_weights={"fast_throw": 0})
+
+
+def test_tag_weights_reach_the_training_sampler(manifests):
+    import json
+
+    plain = ClipDataModule(manifests=[manifests["synth"]])
+    plain.setup("fit")
+    assert plain.train_dataloader().sampler.weights is None  # one manifest: a permutation
+    first = plain.datasets["train"].items[0].row
+    rows = [json.loads(line) for line in manifests["synth"].read_text().splitlines()]
+    for row in rows:  # tag the first training clip's scene (its clean clip and twins)
+        if row["group"] == first["group"]:
+            row["tags"] = ["marked"]
+    tagged = manifests["synth"].with_name("tagged.jsonl")
+    tagged.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    dm = ClipDataModule(manifests=[tagged], tag_weights={"marked": 4})
+    dm.setup("fit")
+    w = dm.train_dataloader().sampler.weights.numpy()
+    marked = np.array([bool(i.row.get("tags")) for i in dm.datasets["train"].items])
+    assert marked.any() and (~marked).any()
+    assert w[marked].min() == pytest.approx(4 * w[~marked].max())

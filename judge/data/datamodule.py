@@ -47,6 +47,8 @@ class ClipDataModule(L.LightningDataModule):
         size: side of the square frames the model reads.
         augment: `Augment` fields for training, or None for none.
         balanced: draw each class (plausible, each artifact kind) equally often in training.
+        tag_weights: `{tag: factor}`: training draws clips tagged so (manifest `tags`, e.g. a
+            hard negative) `factor` times as often as untagged clips (`samplers.sample_weights`).
         epoch_size: training samples per epoch (default: the training set's size).
         twin_batches: keep each group's clips (a clean scene and its artifact twins) together
             in training batches, with the same window and augmentation draws, so the pairwise
@@ -74,6 +76,7 @@ class ClipDataModule(L.LightningDataModule):
         pin_memory: bool = False,
         persistent_workers: bool = True,
         balanced: bool = False,
+        tag_weights: dict | None = None,
         epoch_size: int | None = None,
         twin_batches: bool = False,
         backend: str = "auto",
@@ -103,6 +106,7 @@ class ClipDataModule(L.LightningDataModule):
         self.pin_memory = pin_memory
         self.persistent_workers = persistent_workers and num_workers > 0
         self.balanced, self.epoch_size = balanced, epoch_size
+        self.tag_weights = {str(k): float(v) for k, v in (tag_weights or {}).items()}
         self.twin_batches = twin_batches
         self.backend = resolve_backend(backend)
         self.decode_timeout, self.on_error = decode_timeout, on_error
@@ -183,6 +187,7 @@ class ClipDataModule(L.LightningDataModule):
                 [item.row for _, item in train],
                 self.balanced,
                 [src.get("clean_share") for src in self.sources],
+                self.tag_weights,
             )
         log.info("clips per split: %s", {k: len(v) for k, v in self.datasets.items()})
 
@@ -206,7 +211,7 @@ class ClipDataModule(L.LightningDataModule):
         ds = self.datasets["train"]
         if not len(ds):
             raise ValueError("no training clips: no manifest row has split 'train'")
-        uniform = len(self.sources) == 1 and not self.balanced
+        uniform = len(self.sources) == 1 and not self.balanced and not self.tag_weights
         # Under DDP, Lightning wraps this sampler (fabric DistributedSamplerWrapper) so each rank
         # draws its own share of the same stream, and forwards set_epoch to it.
         sampler = EpochSampler(

@@ -4,7 +4,7 @@ training sampler."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -30,6 +30,7 @@ def sample_weights(
     rows: list[dict],
     balanced: bool,
     clean_shares: Sequence[float | None] | None = None,
+    tag_weights: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """Per-clip weights `(N,)` summing to 1.
 
@@ -37,9 +38,13 @@ def sample_weights(
     manifest every class (see `clip_class`) gets an equal share. `clean_shares[s]`, when set,
     gives manifest s's clean clips (class plausible) exactly that part of its share and its
     other clips the rest: mixing sources whose clean shares differ would otherwise teach the
-    model that a source's look predicts the label.
+    model that a source's look predicts the label. `tag_weights` (`{tag: factor}`) draws a
+    clip whose manifest `tags` name one of them `factor` times as often as an untagged clip of
+    its class (the largest factor when several match), within the shares above: a scene's clean
+    clip and its twins carry the same tags, so its pairs stay matched.
     """
     sources = np.asarray(sources)
+    factors = tag_factors(rows, tag_weights or {})
     w = np.zeros(len(rows))
     for s, share in enumerate(source_weights):
         members = np.nonzero(sources == s)[0]
@@ -48,16 +53,17 @@ def sample_weights(
         classes = [clip_class(rows[i]) for i in members]
         clean_share = clean_shares[s] if clean_shares is not None else None
         clean = np.array([c == PLAUSIBLE for c in classes])
+        f = factors[members]
         if clean_share is not None and clean.any() and (~clean).any():
             per = np.zeros(len(members))
             per[clean] = clean_share * _within(
-                [c for c, k in zip(classes, clean, strict=True) if k], balanced
+                [c for c, k in zip(classes, clean, strict=True) if k], balanced, f[clean]
             )
             per[~clean] = (1.0 - clean_share) * _within(
-                [c for c, k in zip(classes, clean, strict=True) if not k], balanced
+                [c for c, k in zip(classes, clean, strict=True) if not k], balanced, f[~clean]
             )
         else:
-            per = _within(classes, balanced)
+            per = _within(classes, balanced, f)
         w[members] = share * per
     total = w.sum()
     if total <= 0:
@@ -65,12 +71,35 @@ def sample_weights(
     return w / total
 
 
-def _within(classes: list[str], balanced: bool) -> np.ndarray:
-    """Weights summing to 1 over clips of these classes: equal per class, or per clip."""
+def tag_factors(rows: list[dict], tag_weights: Mapping[str, float]) -> np.ndarray:
+    """`(N,)` the largest `tag_weights` factor among each row's `tags`, 1.0 where none match."""
+    for tag, factor in tag_weights.items():
+        if not factor > 0:
+            raise ValueError(f"tag_weights[{tag!r}] must be positive, got {factor}")
+    return np.array(
+        [
+            max(
+                (float(tag_weights[t]) for t in row.get("tags") or () if t in tag_weights),
+                default=1.0,
+            )
+            for row in rows
+        ]
+    )
+
+
+def _within(classes: list[str], balanced: bool, factors: np.ndarray) -> np.ndarray:
+    """Weights summing to 1 over clips of these classes: equal per class, or per clip, each
+    clip's part scaled by its factor `(n,)` (`tag_factors`) within its class."""
     if balanced:
         counts = Counter(classes)
-        return np.array([1.0 / (len(counts) * counts[c]) for c in classes])
-    return np.full(len(classes), 1.0 / len(classes))
+        w = np.array([1.0 / (len(counts) * counts[c]) for c in classes]) * factors
+        totals = Counter()
+        for c, x in zip(classes, w, strict=True):
+            totals[c] += x
+        # Each class keeps its equal share: the factors move weight within it, not between.
+        return np.array([x / (len(counts) * totals[c]) for c, x in zip(classes, w, strict=True)])
+    w = np.asarray(factors, dtype=float)
+    return w / w.sum()
 
 
 # Stream tags for derive_seed, so the streams of one seed never coincide.
