@@ -231,6 +231,41 @@ def moving_camera_set(clean_windows: Path, out: Path, seed: int = 0) -> Path:
     return write_manifest(manifest, rows)
 
 
+HARD_NEGATIVES = "hard-negatives"  # the test family of scenes each staged as a plausible motion
+
+
+def hard_negative_set(
+    synth: dict, out: Path, num_scenes: int, seed: int, workers: int
+) -> tuple[Path, float | None]:
+    """Plausible motion in bulk, for false-positive rates per tag that mean something: the
+    look ``synth`` with every scene staged as one of its hard negatives (drawn uniformly; a
+    scene whose staging fails its check stays plain and untagged), ``num_scenes`` scenes of
+    ``seed`` rendered under ``out/render`` with their artifact twins. ``out/manifest.jsonl``
+    lists them as the family ``hard-negatives`` (``held-out`` floors included: the family is
+    the staging, not the look). A general test set of 600 scenes has 7-23 clean clips a tag;
+    this one about ``num_scenes`` / (number of tags). Made once; returns the manifest and the
+    seconds rendering took (None when it was there)."""
+    from judge.io.manifest import read_manifest, write_manifest
+    from judge.io.manifest_ops import rebase_rows
+
+    artifacts = {
+        **(synth.get("artifacts") or {}),
+        "hard_negative_fraction": 1.0,
+        "hard_negative_weights": {},
+    }
+    rendered = Path(out) / "render"
+    seconds = render(rendered, num_scenes, seed, {**synth, "artifacts": artifacts}, workers)
+    manifest = Path(out) / "manifest.jsonl"
+    if not manifest.exists():
+        source = rendered / "manifest.jsonl"
+        rows = rebase_rows(read_manifest(source), source, manifest)
+        for row in rows:
+            row.pop("holdout", None)
+            row["source"] = f"{HARD_NEGATIVES}/{row.get('source') or 'synthetic'}"
+        write_manifest(manifest, rows)
+    return manifest, seconds
+
+
 def merged_test_set(parts: list[Path], out: Path) -> Path:
     """One manifest of every row of ``parts`` (paths rebased), rewritten each time: the test
     set ``judge-eval`` measures, its rows' ``source`` telling the families apart."""
