@@ -36,6 +36,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 import judge
+from judge.data.input_spec import FITS
 from judge.data.transforms import MEAN, STD
 from judge.inference.export import export_judge
 from judge.inference.inputs import iter_entries
@@ -71,9 +72,10 @@ def make_videos(folder: Path, count: int, width: int, height: int, frames, fps: 
         write_video(path, video, fps=fps, crf=23)
 
 
-def make_judge(folder: Path, width: float, frames: int, size: int) -> Path:
-    """An untrained tiny3d exported to `folder` (via a Lightning-style checkpoint)."""
-    out = folder / f"tiny3d_w{width:g}_{frames}x{size}"
+def make_judge(folder: Path, width: float, frames: int, size: int, fit: str = "tiles") -> Path:
+    """An untrained tiny3d exported to `folder` (via a Lightning-style checkpoint), reading
+    non-square frames by `fit`."""
+    out = folder / f"tiny3d_w{width:g}_{frames}x{size}_{fit}"
     if (out / "judge.json").exists():
         return out
     model = build_model("tiny3d", num_labels=7, width=width)
@@ -90,6 +92,7 @@ def make_judge(folder: Path, width: float, frames: int, size: int) -> Path:
             "size": size,
             "mean": list(MEAN),
             "std": list(STD),
+            "fit": fit,
         },
         "decoder": {},
     }
@@ -151,8 +154,10 @@ def median_rate(repeats: int, fn) -> tuple[float, float]:
 
 def bench_judge(j: Judge, folder: Path, count: int, workers: int, batch: int, repeats: int):
     backend = j.reader_backend()
-    options = ReadOptions(spec=j.spec, backend=backend, piece_windows=batch)
-    windows_per_video = sum(int(p["take"].shape[0]) for p in WindowStream([folder], options))
+    options = ReadOptions(spec=j.spec, fit=j.input.fit, backend=backend, piece_windows=batch)
+    # Model rows: a window read as K tiles (fit "tiles") is K rows.
+    pieces = WindowStream([folder], options)
+    windows_per_video = sum(p["take"].reshape(-1, p["take"].shape[-1]).shape[0] for p in pieces)
     windows_per_video /= count
     x = torch.randn(batch, 3, j.spec["num_frames"], j.spec["size"], j.spec["size"])
     j.predict(x)  # warm-up: first calls allocate
@@ -197,6 +202,7 @@ def main() -> int:
     )
     ap.add_argument("--widths", type=float, nargs="+", default=[1.0, 0.25])
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    ap.add_argument("--fit", default="tiles", choices=FITS, help="how judges read wide frames")
     args = ap.parse_args()
     cores = len(os.sched_getaffinity(0))
     threads = args.threads or max(1, cores - args.workers)
@@ -207,7 +213,7 @@ def main() -> int:
         w_px, h_px, frames, fps = SETS[set_name]
         clips = data / f"{set_name}_{w_px}x{h_px}"
         make_videos(clips, args.videos, w_px, h_px, frames, fps)
-        folder = make_judge(data, width, frames=16, size=64)
+        folder = make_judge(data, width, frames=16, size=64, fit=args.fit)
         j = Judge.load(folder)
         stages, wpv, backend = bench_judge(
             j, clips, args.videos, args.workers, args.batch_size, args.repeats
@@ -216,7 +222,7 @@ def main() -> int:
         rates = {k: v[0] for k, v in stages.items()}
         row = {
             "videos": f"{set_name}: {w_px}x{h_px}, {frames[0]}-{frames[1]} frames, {fps} fps",
-            "judge": f"tiny3d width {width:g} ({params / 1e6:.2f} M), 16x64x64",
+            "judge": f"tiny3d width {width:g} ({params / 1e6:.2f} M), 16x64x64, {args.fit}",
             "device": str(j.device),
             "backend": backend,
             "windows_per_video": round(wpv, 2),
@@ -238,7 +244,8 @@ def main() -> int:
         "videos": f"{args.videos} H.264 clips per set (crf 23)",
         "workers": args.workers,
         "batch_size": args.batch_size,
-        "window": "16 frames, stride 1, hop 8, last window aligned to the end, crop to 64x64",
+        "window": f"16 frames, stride 1, hop 8, last window aligned to the end, {args.fit} "
+        "at 64x64",
         "repeats": args.repeats,
         "results": results,
     }

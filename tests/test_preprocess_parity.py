@@ -107,8 +107,13 @@ def test_wide_frames_are_centre_cropped_in_both(tmp_path):
 
 def test_datamodule_input_spec_is_what_its_eval_transform_does():
     dm = ClipDataModule(["unused.jsonl"], window={"num_frames": 8, "fps": 10}, size=32)
-    assert dm.input_spec == InputSpec(num_frames=8, stride=1, fps=10, size=32, fit="crop")
+    # Scoring reads tiles, each as the eval transform reads its square (test_scoring_tiles.py).
+    assert dm.input_spec == InputSpec(num_frames=8, stride=1, fps=10, size=32, fit="tiles")
     assert dm.eval_transform.size == dm.input_spec.size
+    crop = ClipDataModule(["unused.jsonl"], window={"num_frames": 8}, size=32, score_fit="crop")
+    assert crop.input_spec.fit == "crop"
+    with pytest.raises(ValueError, match="score_fit"):
+        ClipDataModule(["unused.jsonl"], score_fit="stretch")
 
 
 @pytest.mark.skipif("decord" not in available_backends(), reason="decord not installed")

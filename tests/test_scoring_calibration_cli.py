@@ -113,6 +113,24 @@ def test_out_exports_a_calibrated_copy_of_a_checkpoint(fit_data):
     assert content["calibration"]["target"] is None and (out / "model.safetensors").is_file()
     assert main(argv) == 1  # exists: needs --overwrite
     assert main([*argv, "--overwrite"]) == 0
+    assert "fit" not in content["input"] or content["input"]["fit"] == "crop"
+
+
+@pytest.mark.parametrize("where", ["--out", "--in-place"])
+def test_the_fit_scored_with_is_stored_with_the_thresholds(fit_data, where):
+    # Thresholds hold for the way the clips were read: --fit tiles makes it the judge's own.
+    tmp, manifest, scores = fit_data
+    folder = tmp / "judge"
+    export_judge(make_checkpoint(tmp / "last.ckpt"), folder)
+    out = tmp / "tiled" if where == "--out" else folder
+    dest = ["--out", str(out)] if where == "--out" else ["--in-place"]
+    argv = ["--scores", scores, "--manifest", manifest, "--judge", str(folder), *dest]
+    assert main([*argv, "--fit", "tiles"]) == 0
+    content = json.loads((out / "judge.json").read_text())
+    assert content["input"]["fit"] == "tiles" and content["input"]["size"] == 32
+    from judge.inference.judge import Judge
+
+    assert Judge.load(out, device="cpu").input.fit == "tiles"
 
 
 @pytest.mark.parametrize(

@@ -175,12 +175,15 @@ def save_calibration(
     result: dict,
     *,
     overwrite: bool,
+    fit: str | None = None,
 ) -> Path:
     """Store the fit with the judge: in place (``out`` None; ``judge`` an exported folder) or
     as a new exported folder ``out``, written by ``export_judge`` in one atomic step with the
-    temperatures, thresholds and the ``calibration`` record."""
+    temperatures, thresholds and the ``calibration`` record. ``fit``: the fit the records were
+    scored with when it was not the judge's own, stored as its ``input.fit`` (thresholds hold
+    for the way they were measured)."""
     if out is None:
-        update_judge_json(Path(judge) / JUDGE_JSON, result)
+        update_judge_json(Path(judge) / JUDGE_JSON, result, fit)
         return Path(judge)
     from judge.inference.export import export_judge
 
@@ -192,6 +195,8 @@ def save_calibration(
         thresholds=result["thresholds"],
         extra={"calibration": result["calibration"]},
     )
+    if fit is not None:
+        update_judge_json(Path(out) / JUDGE_JSON, result, fit)
     return Path(out)
 
 

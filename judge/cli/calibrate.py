@@ -136,7 +136,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{PROG}: {first}")
     print("\n".join(rest))
     if args.out or args.in_place:
-        where = save_calibration(args.judge, args.out, fit.result, overwrite=args.overwrite)
+        where = save_calibration(
+            args.judge, args.out, fit.result, overwrite=args.overwrite, fit=args.fit
+        )
         print(f"{PROG}: calibrated judge written to {where}")
     if args.report:
         text = json.dumps(fit.result, indent=2, sort_keys=True, allow_nan=False) + "\n"

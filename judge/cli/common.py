@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from judge.data.input_spec import FITS
 from judge.inference.cuts import CUT_MODES
 
 
@@ -21,6 +22,12 @@ def scoring_parent(title: str = "scoring") -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=2, help="decoding processes (0: in-process)")
     s.add_argument("--stride", type=int, help="model frames between windows (default T // 2)")
     s.add_argument("--timeout", type=float, default=60.0, help="seconds per decode call")
+    s.add_argument(
+        "--fit",
+        choices=FITS,
+        help="non-square frames: crop (centre square), tiles (squares over the whole frame) or "
+        "pad (default: the judge's own, stored with it)",
+    )
     s.add_argument(
         "--cuts",
         choices=CUT_MODES,
@@ -48,6 +55,7 @@ def score_with_judge(args: argparse.Namespace, inputs: list, judge=None) -> list
         num_workers=args.workers,
         stride=args.stride,
         timeout=args.timeout,
+        fit=getattr(args, "fit", None),
         cuts=getattr(args, "cuts", "split"),
     ):
         records.append(rec)

@@ -21,7 +21,6 @@ from contextlib import nullcontext
 from judge.cli.common import scoring_parent
 from judge.cli.errors import EXPECTED, report_error
 from judge.inference.output import FORMATS, infer_format, open_scores
-from judge.inference.windows import FITS
 
 PROG = "judge-score"
 
@@ -38,11 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, help="default: from --out's extension")
     p.add_argument("--resume", action="store_true", help="append, skipping paths in --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    p.add_argument(
-        "--fit",
-        choices=FITS,
-        help="non-square frames: crop or pad (default: the judge's own, as it was trained)",
-    )
     p.add_argument("--backend", choices=("decord", "pyav"), help="video reader")
     p.add_argument("--min-frames", type=int, default=2, help="shorter videos are errors")
     p.add_argument(

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from judge.data.dataset import ClipDataset, Item
 from judge.data.frame_cache import FrameCache
-from judge.data.input_spec import InputSpec
+from judge.data.input_spec import FITS, InputSpec
 from judge.data.samplers import EpochSampler, sample_weights
 from judge.data.transforms import Augment, ClipTransform
 from judge.data.windows import WindowSpec
@@ -62,6 +62,10 @@ class ClipDataModule(L.LightningDataModule):
         frame_cache_mb: the largest decoded clip (MiB) the cache keeps.
         frame_cache_gb: the cache folder's budget (GiB): `prepare_data` removes the entries
             used longest ago beyond it (`FrameCache.prune`); None keeps everything.
+        score_fit: how the judge trained here reads a non-square frame when it scores (stored
+            in its checkpoints as `input.fit`): "tiles" (default: squares over the whole
+            frame, each read as validation reads its centre square), "crop" (the centre
+            square only: a 16:9 frame's sides unseen) or "pad".
     """
 
     def __init__(
@@ -88,6 +92,7 @@ class ClipDataModule(L.LightningDataModule):
         frame_cache: str | None = None,
         frame_cache_mb: float = 64.0,
         frame_cache_gb: float | None = None,
+        score_fit: str = "tiles",
     ):
         super().__init__()
         # Entries are paths or mappings (dicts, or Hydra's DictConfig when instantiated).
@@ -114,16 +119,21 @@ class ClipDataModule(L.LightningDataModule):
         self.test_all_splits = test_all_splits
         self.frame_cache = FrameCache(frame_cache, frame_cache_mb) if frame_cache else None
         self.frame_cache_gb = frame_cache_gb
+        if score_fit not in FITS:
+            raise ValueError(f"data.score_fit must be one of {FITS}, got {score_fit!r}")
+        self.score_fit = score_fit
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
         self._resume_epoch = 0  # from a checkpoint (load_state_dict)
 
     @property
     def input_spec(self) -> InputSpec:
-        """What the model reads (the scorer reads videos by it): this window, centre crop to
-        `size`, Kinetics normalisation (`eval_transform` is its preprocessing)."""
+        """What the model reads (the scorer reads videos by it): this window, squares of side
+        `size`, Kinetics normalisation, and `score_fit`, how the scorer covers a non-square
+        frame. `eval_transform` is its preprocessing of one square: the centre crop, which is
+        the one tile of a square frame; "tiles" reads each square as this crop is read."""
         w = self.window
-        return InputSpec(w.num_frames, w.stride, w.fps, self.size, fit="crop")
+        return InputSpec(w.num_frames, w.stride, w.fps, self.size, fit=self.score_fit)
 
     @property
     def decoder(self) -> dict:

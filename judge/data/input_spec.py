@@ -16,8 +16,10 @@ from judge.data.windows import frame_step
 MEAN = (0.432, 0.394, 0.377)
 STD = (0.228, 0.221, 0.217)
 # How a non-square frame becomes the model's square: the centred square of side min(H, W)
-# ("crop", what training's evaluation transform does), or the whole frame padded ("pad").
-FITS = ("crop", "pad")
+# ("crop", what training's evaluation transform does), the whole frame padded ("pad"), or
+# squares of side min(H, W) side by side over the whole frame ("tiles", `preprocess.tile_boxes`:
+# each read as a crop is, so every part of a 16:9 frame is seen at the scale training saw).
+FITS = ("crop", "pad", "tiles")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ in `transforms.py`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -21,26 +22,52 @@ from judge.data.input_spec import FITS
 Array = TypeVar("Array", np.ndarray, torch.Tensor)
 
 
+# A frame at most this much longer than wide (or the reverse) is read as one centred square:
+# a second tile would double the cost to see a few more columns.
+ONE_TILE_ASPECT = 1.1
+
+
+def tile_boxes(h: int, w: int) -> list[tuple[int, int, int]]:
+    """The squares `(y0, x0, side)`, side min(H, W), that cover an H x W frame (fit "tiles").
+
+    One, the centred square (the "crop" fit), when the long side is at most `ONE_TILE_ASPECT`
+    times the short one; otherwise ceil(long / short) squares spread evenly along the long side
+    from one end to the other, overlapping: two for 4:3 and 16:9, three for 2.39:1.
+    """
+    side, long = min(h, w), max(h, w)
+    if long <= ONE_TILE_ASPECT * side:
+        return [((h - side) // 2, (w - side) // 2, side)]
+    k = math.ceil(long / side)
+    starts = [round(i * (long - side) / (k - 1)) for i in range(k)]
+    return [(0, s, side) if w >= h else (s, 0, side) for s in starts]
+
+
 def fit_frames(
     frames: np.ndarray, size: int, fit: str = "crop", fill: tuple[int, int, int] = (0, 0, 0)
 ) -> np.ndarray:
-    """uint8 `(N, H, W, 3)` -> uint8 `(N, size, size, 3)`.
+    """uint8 `(N, H, W, 3)` -> uint8 `(N, size, size, 3)`, or `(N, K, size, size, 3)` for
+    "tiles" (K = `len(tile_boxes(H, W))`).
 
     `crop`: the centred square of side min(H, W) (a 16:9 frame loses its left and right
-    ends), resized (bilinear) when its side is not `size`. `pad`: the whole frame, padded to a
-    square with `fill` on the short side's two ends, then resized.
+    ends), resized (bilinear) when its side is not `size`. `tiles`: each square of
+    `tile_boxes`, cropped and resized as `crop` does its one. `pad`: the whole frame, padded to
+    a square with `fill` on the short side's two ends, then resized.
     """
     if fit not in FITS:
         raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
     n, h, w, _ = frames.shape
-    out = np.empty((n, size, size, 3), np.uint8)
-    if fit == "crop":
+    if fit in ("crop", "tiles"):
         side = min(h, w)
-        y0, x0 = (h - side) // 2, (w - side) // 2
+        boxes = tile_boxes(h, w) if fit == "tiles" else [((h - side) // 2, (w - side) // 2, side)]
+        out = np.empty((n, len(boxes), size, size, 3), np.uint8)
         for i in range(n):
-            img = Image.fromarray(frames[i, y0 : y0 + side, x0 : x0 + side])
-            out[i] = np.asarray(img if side == size else img.resize((size, size), Image.BILINEAR))
-        return out
+            for k, (y0, x0, side) in enumerate(boxes):
+                img = Image.fromarray(frames[i, y0 : y0 + side, x0 : x0 + side])
+                out[i, k] = np.asarray(
+                    img if side == size else img.resize((size, size), Image.BILINEAR)
+                )
+        return out if fit == "tiles" else out[:, 0]
+    out = np.empty((n, size, size, 3), np.uint8)
     side = max(h, w)
     y0, x0 = (side - h) // 2, (side - w) // 2
     square = np.empty((side, side, 3), np.uint8)
@@ -86,8 +113,11 @@ def prepare_window(
     and, with `normalize`, normalised per channel.
 
     numpy and Pillow only (no torch ops): in DataLoader workers torch's thread pool, woken for
-    small tensors, spins against the video decoder.
+    small tensors, spins against the video decoder. One square per window: "tiles" is a
+    scoring fit (the scorer runs each tile as a window of its own), refused here.
     """
+    if fit == "tiles":
+        raise ValueError("prepare_window makes one square per window; 'tiles' is for scoring")
     clip = fit_frames(frames, size, fit, pad_fill(mean))  # (T, S, S, 3)
     # Channel-first from here: per-channel work on contiguous planes is several times faster.
     out = np.ascontiguousarray(clip.transpose(3, 0, 1, 2)).astype(np.float32)  # (3, T, S, S)

@@ -1,6 +1,7 @@
 """From window logits to one score record per video (the score format of docs/formats.md).
 
-Per video, over its n windows (all shots together when scoring splits the video at its cuts):
+Per video, over its n windows (all shots together when scoring splits the video at its cuts;
+with the "tiles" fit each window's tiles are first joined into one, `reduce_tiles`):
 - length-aware aggregation, a multiple-comparisons correction. A label's evidence is its max
   window logit and the plausible evidence its min window logit; with a per-window false-alarm
   probability q, n windows raise a clip's false alarms to about n * q, so the window evidence
@@ -64,6 +65,32 @@ N_REF = 2
 def length_correction(windows: int) -> float:
     """`log(max(1, windows / N_REF))`: the bar a clip's window evidence must clear."""
     return math.log(max(1.0, windows / N_REF))
+
+
+def reduce_tiles(
+    labels: np.ndarray,
+    plausible: np.ndarray,
+    frames: np.ndarray,
+    distances: np.ndarray | None,
+    tiles: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The model's outputs for n windows read as K tiles each (fit "tiles", rows tile by tile:
+    `labels (n * K, L)`, `plausible (n * K,)`, `frames (n * K, T)`, `distances (n * K,)`)
+    joined into one row per window, `(n, L)`, `(n,)`, `(n, T)`, `(n,)`: an artifact in any
+    part of the frame counts, so each label's logit and each frame's onset logit are their max
+    over the tiles and the plausible logit its min; the out-of-domain distance, a measure of
+    the frame's look, is the tiles' mean. K = 1 returns the rows as they are."""
+    if tiles == 1:
+        return labels, plausible, frames, distances
+    n = len(plausible) // tiles
+    if n * tiles != len(plausible):
+        raise ValueError(f"{len(plausible)} rows are not whole windows of {tiles} tiles")
+    labels = labels.reshape(n, tiles, -1).max(axis=1)
+    frames = frames.reshape(n, tiles, -1).max(axis=1)
+    plausible = plausible.reshape(n, tiles).min(axis=1)
+    if distances is not None:
+        distances = np.asarray(distances).reshape(n, tiles).mean(axis=1)
+    return labels, plausible, frames, distances
 
 
 class VideoScore:

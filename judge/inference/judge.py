@@ -19,7 +19,7 @@ from typing import NamedTuple
 import torch
 
 from judge.data.input_spec import FITS, InputSpec
-from judge.inference.aggregate import VideoScore, error_record
+from judge.inference.aggregate import VideoScore, error_record, reduce_tiles
 from judge.inference.cuts import CUT_MODES
 from judge.inference.loading import build_judge_model, read_judge
 from judge.inference.stream import ReadOptions, WindowStream, worker_init
@@ -113,9 +113,12 @@ class Judge:
             stride: model frames between window starts (default T // 2); the last window
                 ends at the video's last frame.
             timeout: seconds one open or read of a file may take before it is an error.
-            fit: "crop" (centre square, as in training) or "pad" (whole frame, padded with
-                the mean colour) before resizing to S x S; None: the judge's own (`input.fit`,
-                "crop" for every judge trained so far).
+            fit: "crop" (centre square, as in training's validation), "tiles" (squares side
+                by side over the whole frame, each read as the crop is, joined per window by
+                `aggregate.reduce_tiles`: 2x the model's work on 16:9 frames, none on square
+                ones) or "pad" (whole frame, padded with the mean colour) before resizing to
+                S x S; None: the judge's own (`input.fit`: "tiles" for judges trained from
+                the tiles change on, "crop" before; judge-calibrate may set it).
             backend: video reader; default the one the judge was trained with, if installed.
             skip: paths not to score (e.g. those already in an output file, for resume).
             min_frames: videos with fewer frames are errors; shorter than one window (but not
@@ -241,20 +244,22 @@ class Judge:
         at = 0
         for part in parts:
             n = len(part.take)
+            tiles = part.take.shape[1] if part.take.ndim == 3 else 1  # (n, K, T) with tiles
             score = running.get(part.index)
             if score is not None:
-                sl = slice(at, at + n)
-                score.update(
+                sl = slice(at, at + n * tiles)
+                window = reduce_tiles(
                     labels[sl],
                     plausible[sl],
                     frames[sl],
-                    part.frames.numpy(),
                     None if distances is None else distances[sl],
+                    tiles,
                 )
+                score.update(*window[:3], part.frames.numpy(), window[3])
                 if score.done:
                     del running[part.index]
                     yield self._record(score)
-            at += n
+            at += n * tiles
 
     def _record(self, score: VideoScore) -> dict:
         return score.record(self.labels, self.temperatures, self.thresholds, self.name, self.domain)
@@ -283,7 +288,7 @@ def _cores() -> int:
 
 class _Part(NamedTuple):
     """Some windows of one video: `pixels` uint8 `(U, 3, S, S)`, `take` `(n, T)` positions in
-    `pixels`, `frames` `(n, T)` source frame indices."""
+    `pixels` (`(n, K, T)` with the "tiles" fit), `frames` `(n, T)` source frame indices."""
 
     index: int
     pixels: torch.Tensor

@@ -70,11 +70,16 @@ def write_judge_json(path: str | os.PathLike[str], content: Mapping) -> Path:
     return atomic_write_text(path, text)
 
 
-def update_judge_json(path: str | os.PathLike[str], result: Mapping) -> Path:
+def update_judge_json(
+    path: str | os.PathLike[str], result: Mapping, fit: str | None = None
+) -> Path:
     """Merge a calibration ``result`` ``{"temperatures", "thresholds", "calibration"}`` into the
-    `judge.json` at ``path`` (other keys untouched), atomically."""
+    `judge.json` at ``path`` (other keys untouched), atomically. ``fit``, when given, becomes
+    the judge's ``input.fit``: the way it reads frames, the one its thresholds were fitted with."""
     content = read_judge_json(path)
     content["temperatures"] = {**(content.get("temperatures") or {}), **result["temperatures"]}
     content["thresholds"] = {**(content.get("thresholds") or {}), **result["thresholds"]}
     content["calibration"] = result["calibration"]
+    if fit is not None:
+        content["input"] = {**(content.get("input") or {}), "fit": fit}
     return write_judge_json(path, content)

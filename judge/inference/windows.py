@@ -105,12 +105,14 @@ def build_windows(
     `(sum n, 3, T, S, S)`, `(x / 255 - mean) / std`, on `device`.
 
     `pixels` uint8 `(U, 3, S, S)` are a video's distinct frames, channel-first, and `take`
-    int64 `(n, T)` the position in `pixels` of each frame of its n windows. Done where the
+    int64 `(n, T)` the position in `pixels` of each frame of its n windows; with the "tiles"
+    fit `(n, K, T)`, and each window gives K rows, tile by tile (`n * K` in the sum). Done where the
     model runs (and on its device): uint8 frames shared by overlapping windows are about an
     eighth of the bytes of normalised windows. Each distinct frame is normalised once
     (`preprocess.normalise_`, the arithmetic of training's evaluation transform, so the bits
     match), then whole `(3, S, S)` frames are copied into one preallocated batch.
     """
+    parts = [(pixels, take.reshape(-1, take.shape[-1])) for pixels, take in parts]
     n = sum(len(take) for _, take in parts)
     _, _, s, _ = parts[0][0].shape
     t = parts[0][1].shape[1]
