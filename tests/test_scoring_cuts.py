@@ -69,14 +69,18 @@ def joined(first: int, second: int) -> np.ndarray:
     return np.concatenate([moving_square(first), other_scene(second)])
 
 
-def as_scored(path, size: int = SIZE) -> np.ndarray:
-    """The file's frames as scoring sees them: decoded, centre-cropped, resized."""
+def as_scored(path, size: int = SIZE, fit: str = "crop") -> np.ndarray:
+    """The file's frames as the cut detector sees them: decoded, centre-cropped and resized;
+    with tiles, the frame's tiles side by side (`stream._whole`)."""
+    from judge.inference.stream import _whole
+
     reader = open_video(path, "auto")
     try:
         frames = reader.get(list(range(reader.num_frames)))
     finally:
         reader.close()
-    return fit_frames(frames, size, "crop")
+    fitted = fit_frames(frames, size, fit)
+    return np.stack([_whole(f) for f in fitted])
 
 
 def written(tmp_path, name: str, frames: np.ndarray):
@@ -88,16 +92,18 @@ def written(tmp_path, name: str, frames: np.ndarray):
 
 @pytest.mark.parametrize(("first", "second"), [(20, 20), (9, 31), (30, 6)])
 @pytest.mark.parametrize("size", [SIZE, 112])
-def test_two_scenes_joined_give_one_cut_at_the_join(tmp_path, first, second, size):
+@pytest.mark.parametrize("fit", ["crop", "tiles"])
+def test_two_scenes_joined_give_one_cut_at_the_join(tmp_path, first, second, size, fit):
     path = written(tmp_path, "two.mp4", joined(first, second))
-    assert find_cuts(as_scored(path, size)) == [first]
+    assert find_cuts(as_scored(path, size, fit)) == [first]
 
 
 @pytest.mark.parametrize(
     "name",
     ["fast_motion", "camera_pan", "flash_1_frame", "flash_2_frames", "flash_at_start_of_shot"],
 )
-def test_one_shot_with_motion_a_pan_or_a_flash_has_no_cut(tmp_path, name):
+@pytest.mark.parametrize("fit", ["crop", "tiles"])
+def test_one_shot_with_motion_a_pan_or_a_flash_has_no_cut(tmp_path, name, fit):
     frames = {
         "fast_motion": lambda: fast_motion(40),
         "camera_pan": lambda: camera_pan(40),
@@ -106,7 +112,7 @@ def test_one_shot_with_motion_a_pan_or_a_flash_has_no_cut(tmp_path, name):
         "flash_at_start_of_shot": lambda: flashed(40, (3,)),
     }[name]()
     path = written(tmp_path, f"{name}.mp4", frames)
-    assert find_cuts(as_scored(path)) == []
+    assert find_cuts(as_scored(path, fit=fit)) == []
 
 
 def test_the_rules_each_matter(tmp_path):
