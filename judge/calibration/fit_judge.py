@@ -194,9 +194,8 @@ def save_calibration(
         temperatures=result["temperatures"],
         thresholds=result["thresholds"],
         extra={"calibration": result["calibration"]},
+        fit=fit,
     )
-    if fit is not None:
-        update_judge_json(Path(out) / JUDGE_JSON, result, fit)
     return Path(out)
 
 

@@ -27,16 +27,22 @@ Array = TypeVar("Array", np.ndarray, torch.Tensor)
 ONE_TILE_ASPECT = 1.1
 
 
+def centre_box(h: int, w: int) -> tuple[int, int, int]:
+    """The centred square `(y0, x0, side)` of an H x W frame, side min(H, W) (fit "crop")."""
+    side = min(h, w)
+    return (h - side) // 2, (w - side) // 2, side
+
+
 def tile_boxes(h: int, w: int) -> list[tuple[int, int, int]]:
     """The squares `(y0, x0, side)`, side min(H, W), that cover an H x W frame (fit "tiles").
 
-    One, the centred square (the "crop" fit), when the long side is at most `ONE_TILE_ASPECT`
+    One, the centred square (`centre_box`), when the long side is at most `ONE_TILE_ASPECT`
     times the short one; otherwise ceil(long / short) squares spread evenly along the long side
     from one end to the other, overlapping: two for 4:3 and 16:9, three for 2.39:1.
     """
     side, long = min(h, w), max(h, w)
     if long <= ONE_TILE_ASPECT * side:
-        return [((h - side) // 2, (w - side) // 2, side)]
+        return [centre_box(h, w)]
     k = math.ceil(long / side)
     starts = [round(i * (long - side) / (k - 1)) for i in range(k)]
     return [(0, s, side) if w >= h else (s, 0, side) for s in starts]
@@ -57,8 +63,7 @@ def fit_frames(
         raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
     n, h, w, _ = frames.shape
     if fit in ("crop", "tiles"):
-        side = min(h, w)
-        boxes = tile_boxes(h, w) if fit == "tiles" else [((h - side) // 2, (w - side) // 2, side)]
+        boxes = tile_boxes(h, w) if fit == "tiles" else [centre_box(h, w)]
         out = np.empty((n, len(boxes), size, size, 3), np.uint8)
         for i in range(n):
             for k, (y0, x0, side) in enumerate(boxes):

@@ -34,11 +34,13 @@ def export_judge(
     thresholds: Mapping[str, float] | None = None,
     onnx_tolerance: float = 1e-4,
     extra: Mapping[str, object] | None = None,
+    fit: str | None = None,
 ) -> dict:
     """Export `source` (a `.ckpt` or an exported folder) to the folder `out`.
 
     `temperatures` / `thresholds` override (merge into) those the source carries; `extra` adds
-    (or replaces) top-level `judge.json` keys, such as judge-calibrate's report. With `onnx`,
+    (or replaces) top-level `judge.json` keys, such as judge-calibrate's report; `fit`, when
+    given, replaces the judge's `input.fit` (how it reads non-square frames). With `onnx`,
     also writes `model.onnx` and checks it against PyTorch on a random input; a max abs
     difference above `onnx_tolerance` raises `onnx_export.OnnxMismatch` and nothing is written.
     Returns a summary: `{"out", "judge", "onnx_max_abs_diff" (with onnx)}`.
@@ -53,6 +55,8 @@ def export_judge(
     desc["temperatures"] = {**(desc.get("temperatures") or {}), **dict(temperatures or {})}
     desc["thresholds"] = {**(desc.get("thresholds") or {}), **dict(thresholds or {})}
     desc.update(dict(extra or {}))
+    if fit is not None:
+        desc["input"] = {**desc["input"], "fit": fit}
     content = judge_json_content(desc)
     summary: dict = {"out": str(out), "judge": content}
     out.parent.mkdir(parents=True, exist_ok=True)

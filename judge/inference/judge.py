@@ -248,14 +248,14 @@ class Judge:
             score = running.get(part.index)
             if score is not None:
                 sl = slice(at, at + n * tiles)
-                window = reduce_tiles(
+                w_labels, w_plausible, w_frames, w_distances = reduce_tiles(
                     labels[sl],
                     plausible[sl],
                     frames[sl],
                     None if distances is None else distances[sl],
                     tiles,
                 )
-                score.update(*window[:3], part.frames.numpy(), window[3])
+                score.update(w_labels, w_plausible, w_frames, part.frames.numpy(), w_distances)
                 if score.done:
                     del running[part.index]
                     yield self._record(score)
