@@ -57,7 +57,9 @@ def _scored_windows(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The scorer's windows float32 `(n, 3, T, S, S)` and their source frames `(n, T)`."""
     desc = input_spec(spec.to_dict())  # as a loaded judge describes its input
-    options = ReadOptions(desc, backend=backend, timeout=None, decoder_resize=decoder_resize)
+    options = ReadOptions(
+        desc, backend=backend, timeout=None, decoder_resize=decoder_resize, fit=spec.fit
+    )
     pieces = list(WindowStream([str(path)], options).pieces(0, Entry(str(path))))
     assert all(p["error"] is None for p in pieces), pieces
     video = build_windows([(p["pixels"], p["take"]) for p in pieces], desc["mean"], desc["std"])
@@ -88,6 +90,26 @@ def test_validation_and_scoring_prepare_identical_windows(tmp_path, backend, w, 
     assert torch.equal(scored[match[0]], trained)
 
 
+@pytest.mark.parametrize(("w", "h"), [(112, 64), (64, 112), (80, 80), (150, 64)])
+def test_validation_reads_the_tiles_the_scorer_reads(tmp_path, w, h):
+    # A judge served with fit "tiles" is validated on the same tiles: the centred validation
+    # sample (K, 3, T, S, S) is, tile for tile, the scorer's K rows of that window.
+    spec = InputSpec(num_frames=8, size=32, fit="tiles")
+    path = _clip(tmp_path, w, h, n=24)
+    row = {"path": str(path), "labels": {"plausible": 1}, "fps": FPS}
+    window = WindowSpec(spec.num_frames, spec.stride, spec.fps, mode="center")
+    transform = ClipTransform(spec.size, fit="tiles")
+    sample = ClipDataset([Item(path, row)], ("teleport",), window, transform, backend="pyav")[0]
+    scored, scored_frames = _scored_windows(path, spec, "pyav")
+    k = len(sample["video"])
+    assert k == {112: 2, 64: 2, 80: 1, 150: 3}[w]
+    assert scored.shape[0] == k * len(scored_frames)
+    match = [
+        i for i in range(len(scored_frames)) if torch.equal(scored_frames[i], sample["frames"])
+    ]
+    assert match and torch.equal(scored[match[0] * k : (match[0] + 1) * k], sample["video"])
+
+
 def test_wide_frames_are_centre_cropped_in_both(tmp_path):
     # A 16:9 frame keeps its centred square: the columns (w - h) // 2 .. + h, nothing padded.
     spec = InputSpec(num_frames=8, size=64)
@@ -110,8 +132,9 @@ def test_datamodule_input_spec_is_what_its_eval_transform_does():
     # Scoring reads tiles, each as the eval transform reads its square (test_scoring_tiles.py).
     assert dm.input_spec == InputSpec(num_frames=8, stride=1, fps=10, size=32, fit="tiles")
     assert dm.eval_transform.size == dm.input_spec.size
+    assert dm.eval_transform.fit == "tiles"  # validation reads what the scorer will
     crop = ClipDataModule(["unused.jsonl"], window={"num_frames": 8}, size=32, score_fit="crop")
-    assert crop.input_spec.fit == "crop"
+    assert crop.input_spec.fit == crop.eval_transform.fit == "crop"
     with pytest.raises(ValueError, match="score_fit"):
         ClipDataModule(["unused.jsonl"], score_fit="stretch")
 

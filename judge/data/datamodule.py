@@ -21,6 +21,7 @@ from judge.data.dataset import ClipDataset, Item
 from judge.data.frame_cache import FrameCache
 from judge.data.input_spec import FITS, InputSpec
 from judge.data.samplers import EpochSampler, sample_weights
+from judge.data.tiles import collate_tiles
 from judge.data.transforms import Augment, ClipTransform
 from judge.data.windows import WindowSpec
 from judge.io.manifest import read_manifest, resolve_path
@@ -65,7 +66,9 @@ class ClipDataModule(L.LightningDataModule):
         score_fit: how the judge trained here reads a non-square frame when it scores (stored
             in its checkpoints as `input.fit`): "tiles" (default: squares over the whole
             frame, each read as validation reads its centre square), "crop" (the centre
-            square only: a 16:9 frame's sides unseen) or "pad".
+            square only: a 16:9 frame's sides unseen) or "pad". Validation and test read
+            clips this way too, so the monitored metric, the chosen checkpoint and the
+            out-of-domain statistics come from what the judge will be served on.
     """
 
     def __init__(
@@ -106,7 +109,12 @@ class ClipDataModule(L.LightningDataModule):
         self.window = WindowSpec(**(window or {}))
         self.size = size
         self.train_transform = ClipTransform(size, Augment(**augment) if augment else None)
-        self.eval_transform = ClipTransform(size, None)
+        if score_fit not in FITS:
+            raise ValueError(f"data.score_fit must be one of {FITS}, got {score_fit!r}")
+        self.score_fit = score_fit
+        # Validation and test read clips as the served judge will: tiles make a sample
+        # (K, 3, T, S, S), batched by `collate_tiles` and joined by the module.
+        self.eval_transform = ClipTransform(size, None, fit=score_fit)
         self.batch_size, self.num_workers = batch_size, num_workers
         self.pin_memory = pin_memory
         self.persistent_workers = persistent_workers and num_workers > 0
@@ -119,9 +127,6 @@ class ClipDataModule(L.LightningDataModule):
         self.test_all_splits = test_all_splits
         self.frame_cache = FrameCache(frame_cache, frame_cache_mb) if frame_cache else None
         self.frame_cache_gb = frame_cache_gb
-        if score_fit not in FITS:
-            raise ValueError(f"data.score_fit must be one of {FITS}, got {score_fit!r}")
-        self.score_fit = score_fit
         self.datasets: dict[str, ClipDataset] = {}
         self._weights = None
         self._resume_epoch = 0  # from a checkpoint (load_state_dict)
@@ -130,8 +135,8 @@ class ClipDataModule(L.LightningDataModule):
     def input_spec(self) -> InputSpec:
         """What the model reads (the scorer reads videos by it): this window, squares of side
         `size`, Kinetics normalisation, and `score_fit`, how the scorer covers a non-square
-        frame. `eval_transform` is its preprocessing of one square: the centre crop, which is
-        the one tile of a square frame; "tiles" reads each square as this crop is read."""
+        frame. `eval_transform` (validation and test) is this preprocessing: with "tiles",
+        each square read as the centre crop of a square frame, `(K, 3, T, S, S)` a sample."""
         w = self.window
         return InputSpec(w.num_frames, w.stride, w.fps, self.size, fit=self.score_fit)
 
@@ -207,10 +212,12 @@ class ClipDataModule(L.LightningDataModule):
         return len(self.datasets[split]) > 0
 
     def _loader(self, split: str, sampler=None) -> DataLoader:
+        tiled = split != "train" and self.eval_transform.fit == "tiles"
         return DataLoader(
             self.datasets[split],
             batch_size=self.batch_size,
             sampler=sampler,
+            collate_fn=collate_tiles if tiled else None,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers,

@@ -37,7 +37,8 @@ class ClipDataset(Dataset):
     """Windows of clips as tensors; bad files are skipped and counted, or raise.
 
     A sample is a dict:
-        video float32 `(3, T, S, S)`; labels float32 `(L,)`; label_mask bool `(L,)`;
+        video float32 `(3, T, S, S)` (`(K, 3, T, S, S)` when the evaluation transform reads
+        tiles: `judge.data.tiles`); labels float32 `(L,)`; label_mask bool `(L,)`;
         plausible float32 `()`; plausible_mask bool `()`; onset float32 `(T,)`;
         onset_mask bool `()`; frames int64 `(T,)` source frame indices; index int;
         path str; group str (matched twins share it); skipped int (bad files passed over).

@@ -132,3 +132,24 @@ def prepare_window(
     m = np.asarray(mean, np.float32)[:, None, None, None]
     s = np.asarray(std, np.float32)[:, None, None, None]
     return torch.from_numpy(normalise_(out, m, s))
+
+
+def prepare_tiles(
+    frames: np.ndarray,
+    size: int,
+    mean: Sequence[float],
+    std: Sequence[float],
+    normalize: bool = True,
+) -> torch.Tensor:
+    """uint8 frames `(T, H, W, 3)` -> float32 `(K, 3, T, size, size)`, K = `len(tile_boxes(H,
+    W))`: each square of fit "tiles" prepared as `prepare_window` prepares a centre square
+    (the whole square, since it is one), i.e. exactly the K windows the scorer runs. A square
+    frame gives K = 1, its `prepare_window` crop. numpy only, like `prepare_window`."""
+    h, w = frames.shape[1:3]
+    squares = [
+        prepare_window(
+            frames[:, y0 : y0 + side, x0 : x0 + side], size, mean, std, "crop", normalize
+        )
+        for y0, x0, side in tile_boxes(h, w)
+    ]
+    return torch.from_numpy(np.stack([sq.numpy() for sq in squares]))

@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-from judge.data.input_spec import MEAN, STD
-from judge.data.preprocess import prepare_window
+from judge.data.input_spec import FITS, MEAN, STD
+from judge.data.preprocess import prepare_tiles, prepare_window
 
 __all__ = ["MEAN", "STD", "Augment", "ClipTransform", "camera_path"]
 
@@ -51,14 +51,24 @@ class Augment:
 class ClipTransform:
     """uint8 frames `(T, H, W, 3)` -> normalised float32 tensor `(3, T, size, size)`.
 
-    `augment=None` (or no `rng`) gives the evaluation transform, `preprocess.prepare_window`:
-    centre square crop, resize, normalise, exactly as the scorer prepares windows.
+    `augment=None` (or no `rng`) gives the evaluation transform, exactly as the scorer prepares
+    windows with the judge's fit: `preprocess.prepare_window` for "crop" (the centre square)
+    and "pad", `preprocess.prepare_tiles` for "tiles", which returns `(K, 3, T, size, size)`,
+    one window per tile (`judge.data.tiles`). Training windows are one augmented square.
     The work is numpy and Pillow on purpose: torch's thread pool, woken for these small
     tensors, spins against the video decoder and slowed in-process loading about six-fold.
     """
 
-    def __init__(self, size: int = 64, augment: Augment | None = None, normalize: bool = True):
-        self.size, self.augment, self.normalize = size, augment, normalize
+    def __init__(
+        self,
+        size: int = 64,
+        augment: Augment | None = None,
+        normalize: bool = True,
+        fit: str = "crop",
+    ):
+        if fit not in FITS:
+            raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
+        self.size, self.augment, self.normalize, self.fit = size, augment, normalize, fit
         self._mean = np.array(MEAN, np.float32)
         self._std = np.array(STD, np.float32)
 
@@ -70,7 +80,9 @@ class ClipTransform:
     ) -> torch.Tensor:
         aug = self.augment if rng is not None else None
         if not aug:  # the scorer's preparation, shared so the two cannot drift apart
-            return prepare_window(frames, self.size, MEAN, STD, "crop", self.normalize)
+            if self.fit == "tiles":
+                return prepare_tiles(frames, self.size, MEAN, STD, self.normalize)
+            return prepare_window(frames, self.size, MEAN, STD, self.fit, self.normalize)
         t, h, w, _ = frames.shape
         if aug.reencode_prob and rng.random() < aug.reencode_prob:
             from judge.data.reencode import reencode

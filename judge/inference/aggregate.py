@@ -50,7 +50,9 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import torch
 
+from judge.data.tiles import join_tiles
 from judge.inference.cuts import shots_of
 from judge.inference.record import make_record
 from judge.metrics import sigmoid
@@ -76,20 +78,20 @@ def reduce_tiles(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The model's outputs for n windows read as K tiles each (fit "tiles", rows tile by tile:
     `labels (n * K, L)`, `plausible (n * K,)`, `frames (n * K, T)`, `distances (n * K,)`)
-    joined into one row per window, `(n, L)`, `(n,)`, `(n, T)`, `(n,)`: an artifact in any
-    part of the frame counts, so each label's logit and each frame's onset logit are their max
-    over the tiles and the plausible logit its min; the out-of-domain distance, a measure of
-    the frame's look, is the tiles' mean. K = 1 returns the rows as they are."""
+    joined into one row per window, `(n, L)`, `(n,)`, `(n, T)`, `(n,)`, by
+    `judge.data.tiles.join_tiles`, validation's join (max label and onset logits, min
+    plausible logit); the out-of-domain distance, a measure of the frame's look, is the tiles'
+    mean. K = 1 returns the rows as they are."""
     if tiles == 1:
         return labels, plausible, frames, distances
     n = len(plausible) // tiles
     if n * tiles != len(plausible):
         raise ValueError(f"{len(plausible)} rows are not whole windows of {tiles} tiles")
-    labels = labels.reshape(n, tiles, -1).max(axis=1)
-    frames = frames.reshape(n, tiles, -1).max(axis=1)
-    plausible = plausible.reshape(n, tiles).min(axis=1)
+    out = {"labels": labels, "plausible": plausible, "frames": frames}
+    joined = join_tiles({k: torch.from_numpy(v) for k, v in out.items()}, torch.full((n,), tiles))
     if distances is not None:
         distances = np.asarray(distances).reshape(n, tiles).mean(axis=1)
+    labels, plausible, frames = (joined[k].numpy() for k in ("labels", "plausible", "frames"))
     return labels, plausible, frames, distances
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from judge.data.samplers import DROPOUT_STREAM, derive_seed
+from judge.data.tiles import join_tiles
 from judge.training.distributed import gather_rows
 from judge.training.losses import LossWeights, judge_loss
 from judge.training.metrics import JudgeMetrics
@@ -29,12 +30,16 @@ class JudgeModule(L.LightningModule):
     `plausible (B,)` and `frames (B, T)`, and (optionally) `features (B, D)`, the vector its
     clip heads read.
 
+    Validation and test batches read as tiles (`data.score_fit: tiles`: video `(sum K, 3, T,
+    H, W)` with `tiles (B,)`) are run tile by tile and joined per clip (`judge.data.tiles`)
+    before losses and metrics, as the scorer joins them.
+
     Domain statistics: every validation epoch (not the sanity check) collects the `features`
-    of every validation window (eval mode; gathered from every rank under DDP) and fits
-    `judge.training.domain.fit_domain` to them at its end. The result, `self.domain`, goes into
-    every checkpoint's description (`checkpoint["judge"]["domain"]`) and comes back with a
-    resumed run. It stays as it was when an epoch has fewer than 2 windows or a model has no
-    `features` output.
+    of every validation window (every tile of it; eval mode; gathered from every rank under
+    DDP) and fits `judge.training.domain.fit_domain` to them at its end. The result,
+    `self.domain`, goes into every checkpoint's description (`checkpoint["judge"]["domain"]`)
+    and comes back with a resumed run. It stays as it was when an epoch has fewer than 2
+    windows or a model has no `features` output.
 
     Args:
         model: the network (a `judge.models` JudgeModel, or any module with that output).
@@ -108,8 +113,12 @@ class JudgeModule(L.LightningModule):
                 out = self(video)
         # Losses and metrics in float32 (mixed precision leaves the heads' outputs in bfloat16).
         out = {k: v.float() if v.is_floating_point() else v for k, v in out.items()}
+        if "tiles" in batch:
+            # Validation read as the scorer reads (fit "tiles"): one clip's tiles joined into
+            # one row; `features` stay per tile, as the scorer measures each tile's distance.
+            out = {**out, **join_tiles(out, batch["tiles"])}
         terms = judge_loss(out, batch, self.weights)
-        bs = batch["video"].shape[0]
+        bs = len(batch["plausible"])  # clips, not tiles
         for name, value in terms.items():
             self.log(
                 f"{stage}/{name}" if name != "loss" else f"{stage}/loss",
