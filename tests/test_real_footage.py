@@ -17,6 +17,7 @@ import pytest
 import torch
 from training_fixtures import compose_train
 
+from judge.data.preprocess import tile_boxes
 from judge.data.targets import window_targets
 from judge.io.manifest import read_manifest, resolve_path, write_manifest
 from judge.io.writer import write_video
@@ -313,10 +314,13 @@ def test_judge_train_with_real_footage_splices_and_validates_on_held_out_videos(
     assert any(c["labels"][PLAUSIBLE] == 0 for c in clips)  # artifact twins
     assert all(c["labels"] == ALL_ZERO for c in clips if c["labels"][PLAUSIBLE] == 1)
 
-    # Validation saw every synthetic val window plus the held-out real video (one window).
+    # Validation saw every synthetic val window plus the held-out real video (one window),
+    # each read as the judge will be served: the 64x48 real frames as their 2 tiles.
     synth_val = sum(r["split"] == "val" for r in read_manifest(shared_manifest()))
+    tiles = len(tile_boxes(48, 64))
+    assert tiles == 2
     meta = torch.load(last_ckpt(tmp_path, "run"), map_location="cpu", weights_only=True)
-    assert meta["judge"]["domain"]["windows"] == synth_val + 1
+    assert meta["judge"]["domain"]["windows"] == synth_val + tiles
 
     # Prepared once: another run reuses both manifests as they are.
     stamps = (plain.stat().st_mtime_ns, spliced.stat().st_mtime_ns)
