@@ -80,3 +80,21 @@ def test_datamodule_checkpoint_state_sets_the_resumed_epoch_and_seed():
     sampler = dm.train_dataloader().sampler
     assert sampler.epoch == 3 and sampler.seed == 5 and dm.datasets["train"].seed == 5
     assert all(i.epoch == 3 for i in sampler)
+
+
+def test_weight_averaging_is_checkpointed_served_and_resumed_exactly(tmp_path):
+    # cpu_tiny's EMA of the weights: the checkpoint's state_dict (what validation measured,
+    # what the scorer loads) is the average, the training weights ride along, and a run
+    # resumed from `last` averages on as if it had never stopped.
+    ema = (
+        "trainer.max_epochs=2",
+        "++callbacks.weight_averaging={_target_: lightning.pytorch.callbacks.EMAWeightAveraging,"
+        " decay: 0.5}",
+    )
+    straight, straight_metrics = _train(tmp_path / "straight", "run", *ema)
+    assert not same_tensors(straight["state_dict"], straight["current_model_state"])
+    _train(tmp_path / "resumed", "first", *ema, stop_after=1)
+    resumed, resumed_metrics = _train(tmp_path / "resumed", "second", *ema, "ckpt_path=last")
+    assert same_tensors(resumed["state_dict"], straight["state_dict"])
+    assert same_tensors(resumed["current_model_state"], straight["current_model_state"])
+    assert resumed_metrics == straight_metrics and "val/auroc" in resumed_metrics
