@@ -37,15 +37,14 @@ def join_tiles(out: Mapping[str, torch.Tensor], tiles: torch.Tensor) -> dict[str
     rows = int(tiles.sum())
     if (tiles < 1).any():
         raise ValueError(f"every window needs at least one tile, got {tiles.tolist()}")
+    device = out["plausible"].device
+    owner = torch.repeat_interleave(torch.arange(len(tiles), device=device), tiles.to(device))
     joined = {}
     for key, how in TILE_JOIN.items():
         x = out[key]
         if len(x) != rows:
             raise ValueError(f"{key}: {len(x)} rows, but the windows have {rows} tiles")
-        owner = torch.repeat_interleave(
-            torch.arange(len(tiles), device=x.device), tiles.to(x.device)
-        )
-        index = owner.view(-1, *([1] * (x.ndim - 1))).expand_as(x)
+        index = owner.view(-1, *([1] * (x.ndim - 1))).expand_as(x)  # each row's window
         empty = x.new_zeros((len(tiles), *x.shape[1:]))
         joined[key] = empty.scatter_reduce(0, index, x, how, include_self=False)
     return joined
