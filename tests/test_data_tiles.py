@@ -125,7 +125,7 @@ def test_validation_losses_and_domain_come_from_joined_tiles(tmp_path):
     joined = {**out, **join_tiles(out, batch["tiles"])}
     expect = judge_loss(joined, batch, LossWeights())["loss"]
     assert logged["val/loss"] == pytest.approx(float(expect), rel=1e-5)
-    # Per tile, the loss would differ: the join is what validation measured.
+    # Three clips' rows from six tiles: the loss above is over joined clips, not tiles.
     assert len(joined["plausible"]) == 3 and len(out["plausible"]) == 6
     # Domain statistics from every tile's features (6), as the scorer measures each tile.
     assert module.domain["windows"] == 6
