@@ -58,14 +58,16 @@ def test_set_dir(train_out: Path, seed: int) -> Path:
 
 def render(out: Path, num_scenes: int, seed: int, synth: dict, workers: int) -> float | None:
     """Render a synthetic set unless its manifest exists; seconds taken, or None if it did.
-    A stopped render resumes where it stopped (``judge.synth.runner.generate``)."""
+    A stopped render resumes where it stopped (``judge.synth.runner.generate``); a set there
+    rendered with other settings is refused (``ConfigError``), never reused."""
     from judge.synth.config import SynthConfig
-    from judge.synth.runner import generate
+    from judge.synth.runner import check_settings, generate
 
-    if (Path(out) / "manifest.jsonl").exists():
+    cfg = SynthConfig.from_dict(synth)
+    if check_settings(out, cfg, seed) and (Path(out) / "manifest.jsonl").exists():
         return None
     start = time.perf_counter()
-    generate(SynthConfig.from_dict(synth), out, num_scenes, seed=seed, num_workers=workers)
+    generate(cfg, out, num_scenes, seed=seed, num_workers=workers)
     return time.perf_counter() - start
 
 

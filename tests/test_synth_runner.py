@@ -25,7 +25,7 @@ from judge.io.manifest import read_manifest, resolve_path, write_manifest
 from judge.io.writer import decode_video
 from judge.synth.config import ConfigError
 from judge.synth.contact_sheet import make_contact_sheet
-from judge.synth.runner import CONFIG_FILE, generate
+from judge.synth.runner import CONFIG_FILE, check_settings, generate
 
 N = 4  # scenes in the reference dataset
 
@@ -182,6 +182,37 @@ def test_other_settings_in_the_same_folder_are_refused_by_name(reference):
     assert dataset_digest(reference) == before  # nothing touched
 
 
+def test_a_finished_set_is_reused_only_with_its_own_settings(reference, tmp_path):
+    """What judge-train's `synth_if_missing` and the benchmarks check before reusing a set."""
+    assert check_settings(reference, tiny(), 0) is True
+    assert check_settings(tmp_path / "nothing_yet", tiny(), 0) is False
+    with pytest.raises(ConfigError, match=rf"{reference}.*render\.shutter_prob"):
+        check_settings(reference, tiny(render={"shutter_prob": 0.5}), 0)
+    # A folder stamped before a setting existed matches while that setting is at its default.
+    old = tmp_path / "older"
+    old.mkdir()
+    stamp = json.loads((reference / CONFIG_FILE).read_text())
+    del stamp["synth"]["render"]["shutter_prob"]
+    (old / CONFIG_FILE).write_text(json.dumps(stamp))
+    assert check_settings(old, tiny(), 0) is True
+    with pytest.raises(ConfigError, match="shutter_prob"):
+        check_settings(old, tiny(render={"shutter_prob": 0.5}), 0)
+
+
+def test_train_refuses_a_set_rendered_with_other_settings(reference, tmp_path):
+    from omegaconf import OmegaConf
+
+    from judge.training.train import ensure_data
+
+    out = tmp_path / "set"
+    shutil.copytree(reference, out)
+    spec = {"out": str(out), "num_scenes": N, "seed": 0, "num_workers": 0}
+    ensure_data(OmegaConf.create({"synth_if_missing": {**spec, "synth": _plain(tiny())}}))
+    other = _plain(tiny(render={"num_frames": [12]}))
+    with pytest.raises(ConfigError, match=r"render\.num_frames"):
+        ensure_data(OmegaConf.create({"synth_if_missing": {**spec, "synth": other}}))
+
+
 def test_overwrite_starts_the_folder_afresh(reference, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(reference, out)
@@ -264,3 +295,8 @@ def test_contact_sheet_without_artifacts_is_not_written(reference, tmp_path):
     manifest = write_manifest(tmp_path / "clean.jsonl", clean)
     assert make_contact_sheet(manifest, tmp_path / "clean.png") is None
     assert not (tmp_path / "clean.png").exists()
+
+
+def _plain(cfg) -> dict:
+    """Settings as the dict Hydra gives `judge-train` (lists, not tuples)."""
+    return json.loads(json.dumps(cfg.to_dict()))

@@ -152,27 +152,49 @@ def _rows_path(out: Path, index: int) -> Path:
 
 def _claim_folder(out: Path, cfg: SynthConfig, seed: int, overwrite: bool) -> None:
     """Refuse to mix two configurations in one folder; `overwrite` starts it afresh."""
-    stamp = {"seed": seed, "synth": cfg.to_dict()}
-    text = json.dumps(stamp, sort_keys=True, indent=1, default=list)
-    path = out / CONFIG_FILE
     if overwrite and out.exists():
         for sub in ("clips", "rows", "errors"):
             shutil.rmtree(out / sub, ignore_errors=True)
         for name in ("manifest.jsonl", CONFIG_FILE, "contact_sheet.png"):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "texture_frames", ignore_errors=True)
-    if path.exists():
-        old = json.loads(path.read_text())
-        new = json.loads(text)
-        if old != new:
-            diff = sorted(_diff_keys(old, new))
-            raise ConfigError(
-                f"{out} was rendered with other settings ({', '.join(diff[:8])} differ); "
-                "use another out= folder, or overwrite=true to start it afresh"
-            )
+    if check_settings(out, cfg, seed):
         return
     out.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    (out / CONFIG_FILE).write_text(_stamp(cfg, seed))
+
+
+def check_settings(out: str | Path, cfg: SynthConfig, seed: int) -> bool:
+    """Whether `out` holds a set rendered with exactly these settings (False: none there yet).
+
+    Raises:
+        ConfigError: `out` was rendered with other settings; the message names them.
+    """
+    path = Path(out) / CONFIG_FILE
+    if not path.exists():
+        return False
+    old, new = _current(json.loads(path.read_text())), json.loads(_stamp(cfg, seed))
+    if old != new:
+        diff = sorted(_diff_keys(old, new))
+        raise ConfigError(
+            f"{out} was rendered with other settings ({', '.join(diff[:8])} differ); "
+            "use another out= folder, or overwrite=true to start it afresh"
+        )
+    return True
+
+
+def _current(stamp: dict) -> dict:
+    """A folder's stamp read by today's settings: a setting added since it was rendered takes
+    its default, which renders what the folder holds (new settings are off by default)."""
+    try:
+        return json.loads(_stamp(SynthConfig.from_dict(stamp["synth"]), stamp["seed"]))
+    except (ConfigError, KeyError, TypeError):
+        return stamp  # a setting since removed or renamed: compared as written, so it differs
+
+
+def _stamp(cfg: SynthConfig, seed: int) -> str:
+    stamp = {"seed": seed, "synth": cfg.to_dict()}
+    return json.dumps(stamp, sort_keys=True, indent=1, default=list)
 
 
 def _diff_keys(a, b, prefix: str = "") -> list[str]:

@@ -148,14 +148,15 @@ def ensure_data(cfg: DictConfig) -> None:
     spec = cfg.get("synth_if_missing")
     if not spec:
         return
-    manifest = Path(spec.out) / "manifest.jsonl"
-    if manifest.exists():
-        return
     from judge.synth.config import SynthConfig
-    from judge.synth.runner import generate
+    from judge.synth.runner import check_settings, generate
 
-    log.info("no data at %s: rendering %d scenes first", manifest, spec.num_scenes)
     synth = SynthConfig.from_dict(OmegaConf.to_container(spec.synth, resolve=True) or {})
+    manifest = Path(spec.out) / "manifest.jsonl"
+    # A set there with other settings (an older recipe) is refused, not trained on unnoticed.
+    if check_settings(spec.out, synth, spec.seed) and manifest.exists():
+        return
+    log.info("no data at %s: rendering %d scenes first", manifest, spec.num_scenes)
     generate(synth, spec.out, spec.num_scenes, seed=spec.seed, num_workers=spec.num_workers)
 
 
