@@ -98,6 +98,11 @@ class RenderConfig:
     shadow_size: int = 1024
     antialias_samples: int = 4
     preset: str = "medium"
+    # A shutter open for a drawn fraction of the frame interval, in that share of scenes: fast
+    # objects become streaks, as in cameras and generated video (judge/synth/shutter.py).
+    shutter_prob: float = 0.0
+    shutter: tuple = (0.25, 0.75)
+    shutter_samples: int = 8
 
     def __post_init__(self) -> None:
         p = "synth.render."
@@ -126,6 +131,15 @@ class RenderConfig:
             raise ConfigError(f"{p}shadows must be true or false, got {self.shadows!r}")
         _positive(p + "shadow_size", self.shadow_size, integer=True)
         _positive(p + "antialias_samples", self.antialias_samples, allow_zero=True, integer=True)
+        _probability(p + "shutter_prob", self.shutter_prob)
+        lo, hi = _range(p + "shutter", self.shutter, lo=0.0)
+        if hi > 1:
+            raise ConfigError(
+                f"{p}shutter must be within [0, 1] of a frame, got {list(self.shutter)}"
+            )
+        _positive(p + "shutter_samples", self.shutter_samples, integer=True)
+        if self.shutter_samples < 2:
+            raise ConfigError(f"{p}shutter_samples must be >= 2, got {self.shutter_samples!r}")
         if self.preset not in X264_PRESETS:
             raise ConfigError(
                 f"{p}preset: unknown x264 preset {self.preset!r}; use one of {list(X264_PRESETS)}"

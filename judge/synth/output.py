@@ -97,6 +97,8 @@ def write_group(
         }
         if heldout:
             row["holdout"] = True
+        if spec.shutter:  # only then: rows of scenes drawn as instants keep their bytes
+            row["shutter"] = round(spec.shutter, 4)
         if clip.params:
             row["params"] = clip.params
         rows.append(row)

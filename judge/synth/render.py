@@ -45,6 +45,20 @@ class SceneRenderer:
         `model` may be a copy of the one this renderer was made for (same assets), so that twins
         can change geom groups or colours without touching the clean model.
         """
+        self._draw(model, data)
+        mujoco.mjr_readPixels(self._rgb, self._depth, self.rect, self.context)
+        rgb = np.flipud(self._rgb).copy()
+        depth = (self._d / (np.flipud(self._depth).astype(np.float64) + self._c)).astype(np.float32)
+        seg = self._segment()
+        return rgb, depth, seg
+
+    def render_rgb(self, model: mujoco.MjModel, data: mujoco.MjData) -> np.ndarray:
+        """RGB uint8 `(H, W, 3)` only: no depth, no segmentation pass (a shutter's sub-frames)."""
+        self._draw(model, data)
+        mujoco.mjr_readPixels(self._rgb, None, self.rect, self.context)
+        return np.flipud(self._rgb).copy()
+
+    def _draw(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
         gl.gl_context(self.width, self.height)
         # mjv_updateScene places the infinite floor plane around the scene's current camera
         # before it updates that camera; update it first, or each frame uses the previous pose.
@@ -53,11 +67,6 @@ class SceneRenderer:
             model, data, self.option, None, self.camera, mujoco.mjtCatBit.mjCAT_ALL, self.scene
         )
         mujoco.mjr_render(self.rect, self.scene, self.context)
-        mujoco.mjr_readPixels(self._rgb, self._depth, self.rect, self.context)
-        rgb = np.flipud(self._rgb).copy()
-        depth = (self._d / (np.flipud(self._depth).astype(np.float64) + self._c)).astype(np.float32)
-        seg = self._segment()
-        return rgb, depth, seg
 
     def _segment(self) -> np.ndarray:
         flags = self.scene.flags

@@ -14,6 +14,7 @@ from judge.synth.figure_driver import FigureDriver, FigureMods
 from judge.synth.mjcf import build_mjcf, object_geom_name
 from judge.synth.render import SceneRenderer
 from judge.synth.rigs import RigDriver
+from judge.synth.shutter import expose
 from judge.synth.spec import SceneSpec
 
 STATE = mujoco.mjtState.mjSTATE_INTEGRATION
@@ -167,7 +168,7 @@ class Scene:
                 model.cam_fovy[0] = sp.camera.fovy_at(t, T)
             mujoco.mj_camlight(model, data)
             rgb, depth, seg = self.renderer.render(model, data)
-            frames[t] = rgb
+            frames[t] = self._expose(model, data, rgb, t) if sp.shutter > 0 else rgb
             ann.frame(t, model, data, rgb, depth, seg, touching.copy())
         if start > 0 and branch is not None:
             states = branch.states[:start] + states if keep_states else states
@@ -178,6 +179,18 @@ class Scene:
             if start > 0 and branch is not None and branch.rigs is not None:
                 rigs = np.concatenate([branch.rigs[:start], rigs])
         return ClipRecord(frames, ann.arrays, ann.masks, states, contacts, rigs)
+
+    def _expose(self, model: mujoco.MjModel, data: mujoco.MjData, rgb: np.ndarray, t: int):
+        """Frame t through the scene's shutter (judge/synth/shutter.py); uint8 `(H, W, 3)`."""
+        sp = self.spec
+        before = max(t - 1, 0)
+        eye, rot = self.camera_poses[before]
+        zoom = sp.camera.zoom
+        fovy = sp.camera.fovy_at(before, sp.num_frames) if zoom else float(model.cam_fovy[0])
+        opened = (eye, mat_to_quat(rot), fovy)
+        return expose(
+            self.renderer, model, data, rgb, sp.shutter, sp.fps, sp.shutter_samples, opened
+        )
 
     def _collect_contacts(self, data: mujoco.MjData, touching: np.ndarray, pairs: set) -> None:
         n = data.ncon

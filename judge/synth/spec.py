@@ -172,6 +172,9 @@ class SceneSpec:
     antialias_samples: int = 4
     backdrop: TextureSpec | None = None  # a skybox behind everything, instead of the flat clear
     degrade: DegradeSpec | None = None  # camera-like degradations applied before encoding
+    # Open fraction of the frame interval (0: frames are instants); judge/synth/shutter.py.
+    shutter: float = 0.0
+    shutter_samples: int = 8
     # Visible helpers that move objects (hands, platforms, strings): `judge.synth.rigs.RigSpec`.
     rigs: list = field(default_factory=list)
     # Articulated figures (`judge.synth.figures.FigureSpec`); their segments are objects.
