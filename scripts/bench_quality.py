@@ -359,8 +359,10 @@ def main() -> None:
             render_s["flat2d"] = time.perf_counter() - start
         parts.append(flat / "manifest.jsonl")
     if args.hard_negative_scenes:
-        # About 30 clean clips a tag, where the general set has 7-23 (hard_negative_set).
-        out = train_out.parent / f"hard_negatives_{args.hard_negative_scenes}_seed{args.test_seed}"
+        # About 30 clean clips a tag, where the general set has 7-23 (hard_negative_set). Named
+        # after the training set, as the test set is: another look gets its own staged scenes.
+        n, seed = args.hard_negative_scenes, args.test_seed
+        out = train_out.with_name(f"{train_out.name}_hard_negatives_{n}_seed{seed}")
         hard, render_s["hard_negatives"] = hard_negative_set(
             synth, out, args.hard_negative_scenes, args.test_seed, workers
         )
