@@ -61,14 +61,11 @@ def render(out: Path, num_scenes: int, seed: int, synth: dict, workers: int) -> 
     A stopped render resumes where it stopped (``judge.synth.runner.generate``); a set there
     rendered with other settings is refused (``ConfigError``), never reused."""
     from judge.synth.config import SynthConfig
-    from judge.synth.runner import check_settings, generate
+    from judge.synth.runner import generate_if_missing
 
-    cfg = SynthConfig.from_dict(synth)
-    if check_settings(out, cfg, seed) and (Path(out) / "manifest.jsonl").exists():
-        return None
     start = time.perf_counter()
-    generate(cfg, out, num_scenes, seed=seed, num_workers=workers)
-    return time.perf_counter() - start
+    summary = generate_if_missing(SynthConfig.from_dict(synth), out, num_scenes, seed, workers)
+    return None if summary is None else time.perf_counter() - start
 
 
 def run_logged(

@@ -99,6 +99,20 @@ def generate(
     return summary
 
 
+def generate_if_missing(
+    cfg: SynthConfig, out: str | Path, num_scenes: int, seed: int = 0, num_workers: int = 0
+) -> Summary | None:
+    """`generate` unless `out` already holds a finished set of these settings (None then).
+
+    What judge-train's `synth_if_missing` and the benchmarks call: a folder rendered with
+    other settings is refused by `check_settings` (`ConfigError`), never reused; a stopped
+    render resumes.
+    """
+    if check_settings(out, cfg, seed) and (Path(out) / "manifest.jsonl").exists():
+        return None
+    return generate(cfg, out, num_scenes, seed=seed, num_workers=num_workers)
+
+
 def _prepare_footage(cfg: SynthConfig, out: Path) -> SynthConfig:
     """Cache frames of `scene.texture_videos` under `out`, once, before workers need them."""
     from judge.synth.photos import prepare_footage

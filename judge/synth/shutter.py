@@ -24,9 +24,8 @@ from judge.synth.camera import project
 
 GAMMA = 2.2  # light adds up linearly; the renders are sRGB-like, so average in linear light
 STILL_PX = 0.5  # a frame whose image moves less while the shutter is open is left as it is
-PX_PER_SAMPLE = (
-    3.0  # sub-frames this far apart still blend into a streak at 64 px, the judge's input
-)
+# Sub-frames this far apart still blend into a streak at 64 px, the judge's input.
+PX_PER_SAMPLE = 3.0
 
 
 def expose(
@@ -48,15 +47,16 @@ def expose(
     `camera_open`: camera 0's position `(3,)`, quaternion `(4,)` and fovy at the previous frame;
     `model` holds its pose at the instant and gets it back. `renderer` is a `SceneRenderer`.
     """
+    if shutter <= 0 or samples < 2:
+        return rgb
     now = (model.cam_pos[0].copy(), model.cam_quat[0].copy(), float(model.cam_fovy[0]))
     eye0, quat0, fovy0 = np.asarray(camera_open[0]), np.asarray(camera_open[1]), camera_open[2]
     if np.dot(quat0, now[1]) < 0:  # q and -q are the same rotation: take the short way
         quat0 = -quat0
-    if shutter <= 0 or samples < 2:
-        return rgb
+    prev = (eye0, quat0, fovy0)
     sub = copy.copy(data)
     size = (rgb.shape[1], rgb.shape[0])
-    streak = _streak_px(model, data, sub, now, (eye0, quat0, fovy0), shutter, fps, size)
+    streak = _streak_px(model, data, sub, now, prev, shutter, fps, size)
     if streak < STILL_PX:
         return rgb
     n = int(min(samples, 1 + np.ceil(streak / PX_PER_SAMPLE)))
@@ -64,7 +64,7 @@ def expose(
     try:
         for j in range(1, n):
             back = shutter * j / (n - 1)  # frame intervals before the instant
-            _pose(model, data, sub, now, (eye0, quat0, fovy0), back, fps)
+            _pose(model, data, sub, now, prev, back, fps)
             mujoco.mj_comPos(model, sub)
             mujoco.mj_camlight(model, sub)
             light += _linear(renderer.render_rgb(model, sub))

@@ -149,15 +149,15 @@ def ensure_data(cfg: DictConfig) -> None:
     if not spec:
         return
     from judge.synth.config import SynthConfig
-    from judge.synth.runner import check_settings, generate
+    from judge.synth.runner import generate_if_missing
 
     synth = SynthConfig.from_dict(OmegaConf.to_container(spec.synth, resolve=True) or {})
-    manifest = Path(spec.out) / "manifest.jsonl"
     # A set there with other settings (an older recipe) is refused, not trained on unnoticed.
-    if check_settings(spec.out, synth, spec.seed) and manifest.exists():
-        return
-    log.info("no data at %s: rendering %d scenes first", manifest, spec.num_scenes)
-    generate(synth, spec.out, spec.num_scenes, seed=spec.seed, num_workers=spec.num_workers)
+    summary = generate_if_missing(
+        synth, spec.out, spec.num_scenes, seed=spec.seed, num_workers=spec.num_workers
+    )
+    if summary is not None:
+        log.info("rendered %d scenes into %s first", spec.num_scenes, spec.out)
 
 
 def ensure_real_footage(cfg: DictConfig) -> None:
