@@ -109,6 +109,38 @@ def test_the_cpu_preset_trains_in_bf16_only_where_the_cpu_runs_it_natively(tmp_p
     assert _compose("train", [], tmp_path).trainer.precision == "32-true"  # the default
 
 
+def test_the_fast_motion_preset_is_cpu_tiny_with_another_hard_negative_mix(tmp_path):
+    """Its measured trade (README "Quality") compares it with cpu_tiny: it must stay cpu_tiny
+    (data, model, trainer, look) but for the staged-motion mix and its own folders."""
+    from judge.synth.config import SynthConfig
+
+    base = OmegaConf.to_container(_compose("train", ["experiment=cpu_tiny"], tmp_path))
+    fast = OmegaConf.to_container(_compose("train", ["experiment=cpu_tiny_fast_motion"], tmp_path))
+    a, b = (
+        base["synth_if_missing"]["synth"]["artifacts"],
+        fast["synth_if_missing"]["synth"]["artifacts"],
+    )
+    assert (a["hard_negative_fraction"], b["hard_negative_fraction"]) == (0.35, 0.45)
+
+    def share(artifacts: dict, tag: str) -> float:  # of scenes drawn to be staged as `tag`
+        w = artifacts["hard_negative_weights"]
+        total = sum(w.get(t, 1.0) for t in artifacts["hard_negatives"])
+        return artifacts["hard_negative_fraction"] * w.get(tag, 1.0) / total
+
+    for tag in ("fast_throw", "throw_bounce", "fast_occluder"):
+        assert share(b, tag) > 1.9 * share(a, tag)
+    assert share(b, "bounce") < share(a, "bounce")
+    # A set rendered with one mix is never reused for the other (runner.check_settings).
+    assert fast["synth_if_missing"]["out"] != base["synth_if_missing"]["out"]
+    SynthConfig.from_dict(fast["synth_if_missing"]["synth"])  # the generator accepts it
+    for cfg in (base, fast):
+        cfg.pop("hydra"), cfg.pop("task_name")
+        cfg["synth_if_missing"].pop("out")
+        cfg["synth_if_missing"]["synth"].pop("artifacts")
+        cfg["data"]["manifests"] = None  # ${synth_if_missing.out}/manifest.jsonl
+    assert fast == base
+
+
 def test_the_best_checkpoint_file_names_the_monitored_metric(tmp_path):
     cfg = _compose("train", ["monitor=val/loss", "monitor_mode=min"], tmp_path)
     ckpt = cfg.callbacks.model_checkpoint
