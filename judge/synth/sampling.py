@@ -91,13 +91,22 @@ def sample_scene(cfg: SynthConfig, seed: int, index: int, attempt: int = 0) -> S
 CLIPPING_CONTACT_PROB = 0.8
 
 
+def hard_negative_probabilities(cfg: SynthConfig) -> np.ndarray:
+    """`(len(hard_negatives),)`: the chance that a scene chosen for staging (one in
+    `hard_negative_fraction`) is drawn as each tag, uniform unless `hard_negative_weights` says
+    otherwise. A staging that fails its check is drawn again, so rendered shares can differ."""
+    a = cfg.artifacts
+    w = np.array([a.hard_negative_weights.get(t, 1.0) for t in a.hard_negatives], float)
+    return w / w.sum()
+
+
 def _pick_hard_negative(rng: np.random.Generator, cfg: SynthConfig) -> str:
-    """One tag of `hard_negatives`, uniformly unless `hard_negative_weights` says otherwise."""
+    """One tag of `hard_negatives`, drawn by `hard_negative_probabilities`."""
     a = cfg.artifacts
     if not a.hard_negative_weights:  # the original draw, so default scenes keep their bytes
         return str(a.hard_negatives[rng.integers(len(a.hard_negatives))])
-    w = np.array([a.hard_negative_weights.get(t, 1.0) for t in a.hard_negatives], float)
-    return str(a.hard_negatives[rng.choice(len(w), p=w / w.sum())])
+    p = hard_negative_probabilities(cfg)
+    return str(a.hard_negatives[rng.choice(len(p), p=p)])
 
 
 def _pick_artifacts(rng: np.random.Generator, cfg: SynthConfig) -> list[str]:
