@@ -28,15 +28,17 @@ def make_checkpoint(
     labels: list[str] | None = None,
     fps: float | None = None,
     seed: int = 0,
+    model_options: dict | None = None,
     **extra,
 ) -> Path:
-    """A Lightning-style judge checkpoint of a random tiny3d (width 0.25) at `path`."""
+    """A Lightning-style judge checkpoint of a random tiny3d (width 0.25, plus `model_options`
+    of `build_model`) at `path`; `extra` joins its `judge` block."""
     labels = list(labels or LABELS)
     torch.manual_seed(seed)
-    model = build_model("tiny3d", num_labels=len(labels), width=0.25)
+    model = build_model("tiny3d", num_labels=len(labels), width=0.25, **(model_options or {}))
     # Random BatchNorm statistics, so a test would notice running stats that fail to load.
     for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm3d):
+        if isinstance(m, torch.nn.BatchNorm1d | torch.nn.BatchNorm3d):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
     ckpt = {

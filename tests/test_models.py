@@ -12,8 +12,8 @@ from torchvision.models import video
 from judge.models import BACKBONES, JudgeModel, Tiny3D, WeightsFileError, build_model
 from judge.models.backbones import build_backbone
 from judge.models.heads import JudgeHeads, to_input_frames
+from judge.models.keypoints import time_differences
 from judge.models.pooling import pool_time
-from judge.models.tiny3d import frame_differences
 from judge.models.video_backbones import VIDEO_SPECS, TorchvisionVideoBackbone
 
 # Small inputs each torchvision backbone runs on quickly; s3d's is the smallest it accepts.
@@ -59,10 +59,10 @@ def test_tiny3d_options():
         Tiny3D(clip_pool="median")
 
 
-def test_frame_differences_land_on_the_changed_frame():
+def test_time_differences_land_on_the_changed_frame():
     x = torch.zeros(1, 1, 5, 1, 1)
     x[:, :, 3:] = 1.0  # the change is first visible at frame 3
-    d = frame_differences(x)
+    d = time_differences(x)
     assert d.shape == x.shape
     assert d.flatten().tolist() == [0.0, 0.0, 0.0, 1.0, 0.0]
 

@@ -10,29 +10,22 @@ two consecutive frames), so the design keeps time intact from input to output:
   spatial only (stride `(1, 2, 2)`), so the output has one feature vector per input frame;
 - per-frame features are max-pooled over space (an artifact is local: a small object's jump
   should not be diluted by the size of the frame) and the clip feature is max-pooled over time
-  (a one-frame event must not be averaged away; see `pooling.pool_time`).
+  (a one-frame event must not be averaged away; see `pooling.pool_time`);
+- optionally (`keypoints > 0`), per-frame track features join the pooled ones: where K learned
+  heatmaps of the stage-2 map peak in each frame, and how those positions move
+  (`keypoints.KeypointTracks`), which the max over space throws away.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from judge.models.pooling import check_pool_options, clip_channels, pool_feature_map
+from judge.models.keypoints import KeypointTracks, time_differences
+from judge.models.pooling import check_pool_options, clip_channels, pool_space, pool_time
 
 # Channels of the stem and the three stages at width 1.0.
 BASE_CHANNELS = (16, 32, 64, 128)
-
-
-def frame_differences(x: torch.Tensor) -> torch.Tensor:
-    """`(B, C, T, H, W)` -> `(B, C, T, H, W)` with `d[:, :, t] = x[:, :, t] - x[:, :, t - 1]`.
-
-    Padded with zeros at t = 0, so the difference lands on the frame that first shows a change,
-    the same convention as a manifest event's `frame` (the first frame showing the artifact).
-    """
-    d = x[:, :, 1:] - x[:, :, :-1]
-    return F.pad(d, (0, 0, 0, 0, 1, 0))
 
 
 def conv_bn_act(cin: int, cout: int, kernel, stride, padding, act: bool = True) -> nn.Sequential:
@@ -86,10 +79,14 @@ class Tiny3D(nn.Module):
         in_channels: colour channels of a frame (3).
         spatial_pool: "max" (default) or "mean" over H', W' for the per-frame features.
         clip_pool: "max" (default), "mean" or "maxmean" over time for the clip feature.
+        keypoints: K heatmaps read from the stage-2 map for the track features (0: none, the
+            default, and the state dict of every earlier checkpoint).
+        track_channels: width M of the track features (with `keypoints > 0`).
 
     Input `(B, 3, T, H, W)`, any T >= 1 and H, W >= 1 (H, W are divided by 16, rounding up).
     Returns per-frame features `(B, C, T)` and a clip feature `(B, C)` (`(B, 2C)` for
-    "maxmean"), C = `out_channels`; `temporal_stride` is 1.
+    "maxmean"), C = `out_channels` (128 at width 1.0, plus M with keypoints); `temporal_stride`
+    is 1.
     """
 
     temporal_stride = 1
@@ -102,6 +99,8 @@ class Tiny3D(nn.Module):
         in_channels: int = 3,
         spatial_pool: str = "max",
         clip_pool: str = "max",
+        keypoints: int = 0,
+        track_channels: int = 64,
     ) -> None:
         super().__init__()
         if width <= 0:
@@ -125,8 +124,10 @@ class Tiny3D(nn.Module):
                 self.block_stage.append(stage)
         self.stages = nn.Sequential(*blocks)
         self.depth = depth
-        self.out_channels = c3
-        self.clip_channels = clip_channels(c3, clip_pool)
+        # Stage 2's map (8x8 for a 64 px window) is fine enough to place a small object.
+        self.tracks = KeypointTracks(c2, keypoints, track_channels) if keypoints > 0 else None
+        self.out_channels = c3 + (track_channels if self.tracks is not None else 0)
+        self.clip_channels = clip_channels(self.out_channels, clip_pool)
         # Channels-last weights and activations: oneDNN's 3D convolution backward is about 1.5x
         # faster in this layout on a CPU (a batch of 16 at 16x64x64 on 2 cores: 0.36 s a
         # training step in NCDHW, 0.24 s in NDHWC); inference runs at the same speed either way.
@@ -140,18 +141,41 @@ class Tiny3D(nn.Module):
             stages[stage].append(block)
         return stages
 
-    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
-        """`(B, 3, T, H, W)` -> `(B, C, T, ceil(H/16), ceil(W/16))`."""
+    def _stem_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames `(B, 3, T, H, W)` -> the stem's input (with differences: `(B, 6, T, H, W)`)."""
         if x.ndim != 5 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"Tiny3D expects (B, {self.in_channels}, T, H, W), got {tuple(x.shape)}"
             )
         if self.diff_input:
-            x = torch.cat([x, frame_differences(x)], dim=1)
+            x = torch.cat([x, time_differences(x)], dim=1)
         if not torch.onnx.is_in_onnx_export():  # ONNX has no memory formats (and needs none)
             x = x.contiguous(memory_format=torch.channels_last_3d)
-        return self.stages(self.stem(x))
+        return x
+
+    def _maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The last map `(B, C3, T, ceil(H/16), ceil(W/16))` and, with keypoints, the track
+        features `(B, M, T)` read from the stage-2 map."""
+        x = self.stem(self._stem_input(x))
+        tracks = None
+        for i, (block, stage) in enumerate(zip(self.stages, self.block_stage, strict=True)):
+            x = block(x)
+            last_of_stage_2 = stage == 2 and (
+                i + 1 == len(self.block_stage) or self.block_stage[i + 1] != 2
+            )
+            if self.tracks is not None and last_of_stage_2:
+                tracks = self.tracks(x)
+        return x, tracks
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """`(B, 3, T, H, W)` -> `(B, C3, T, ceil(H/16), ceil(W/16))`, the last stage's map
+        (C3 = 128 at width 1.0; the track features are not part of it)."""
+        return self._maps(x)[0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(B, 3, T, H, W)` -> (per-frame `(B, C, T)`, clip `(B, C)`)."""
-        return pool_feature_map(self.feature_map(x), self.spatial_pool, self.clip_pool)
+        fmap, tracks = self._maps(x)
+        frames = pool_space(fmap, self.spatial_pool)
+        if tracks is not None:
+            frames = torch.cat([frames, tracks.to(frames.dtype)], dim=1)
+        return frames, pool_time(frames, self.clip_pool)
