@@ -135,6 +135,22 @@ def test_the_fast_motion_preset_is_cpu_tiny_with_another_hard_negative_mix(tmp_p
     assert fast == base
 
 
+def test_the_tracks_preset_is_cpu_tiny_with_keypoint_tracks(tmp_path):
+    """Its measured comparison (README "Quality") is with cpu_tiny: only the model differs."""
+    base = _compose("train", ["experiment=cpu_tiny"], tmp_path)
+    tracks = _compose("train", ["experiment=cpu_tiny_tracks"], tmp_path)
+    net = instantiate(tracks.model.model).backbone
+    assert (net.tracks.keypoints, net.tracks.out_channels, net.out_channels) == (16, 64, 192)
+    base, tracks = (OmegaConf.to_container(cfg) for cfg in (base, tracks))
+    for cfg in (base, tracks):
+        del cfg["hydra"], cfg["task_name"]
+    assert {k: tracks["model"]["model"].pop(k) for k in ("keypoints", "track_channels")} == {
+        "keypoints": 16,
+        "track_channels": 64,
+    }
+    assert tracks == base
+
+
 def test_the_best_checkpoint_file_names_the_monitored_metric(tmp_path):
     cfg = _compose("train", ["monitor=val/loss", "monitor_mode=min"], tmp_path)
     ckpt = cfg.callbacks.model_checkpoint
