@@ -126,6 +126,7 @@ class Tiny3D(nn.Module):
         self.depth = depth
         # Stage 2's map (8x8 for a 64 px window) is fine enough to place a small object.
         self.tracks = KeypointTracks(c2, keypoints, track_channels) if keypoints > 0 else None
+        self._stage_2_end = max(i for i, stage in enumerate(self.block_stage) if stage == 2)
         self.out_channels = c3 + (track_channels if self.tracks is not None else 0)
         self.clip_channels = clip_channels(self.out_channels, clip_pool)
         # Channels-last weights and activations: oneDNN's 3D convolution backward is about 1.5x
@@ -158,12 +159,9 @@ class Tiny3D(nn.Module):
         features `(B, M, T)` read from the stage-2 map."""
         x = self.stem(self._stem_input(x))
         tracks = None
-        for i, (block, stage) in enumerate(zip(self.stages, self.block_stage, strict=True)):
+        for i, block in enumerate(self.stages):
             x = block(x)
-            last_of_stage_2 = stage == 2 and (
-                i + 1 == len(self.block_stage) or self.block_stage[i + 1] != 2
-            )
-            if self.tracks is not None and last_of_stage_2:
+            if self.tracks is not None and i == self._stage_2_end:
                 tracks = self.tracks(x)
         return x, tracks
 
