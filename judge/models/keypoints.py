@@ -44,10 +44,9 @@ def soft_argmax(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch
     """
     b, k, t, h, w = logits.shape
     flat = logits.float().reshape(b, k, t, h * w)
-    weights = torch.softmax(flat, dim=-1)
-    ys, xs = _axis(h, flat), _axis(w, flat)
-    x = (weights.reshape(b, k, t, h, w) * xs).sum(dim=(3, 4))
-    y = (weights.reshape(b, k, t, h, w) * ys[:, None]).sum(dim=(3, 4))
+    weights = torch.softmax(flat, dim=-1).reshape(b, k, t, h, w)
+    x = (weights * _axis(w, flat)).sum(dim=(3, 4))
+    y = (weights * _axis(h, flat)[:, None]).sum(dim=(3, 4))
     return x, y, flat.amax(dim=-1)
 
 
