@@ -2,12 +2,13 @@
 
     judge-score data/generated/test/manifest.jsonl --judge JUDGE --out bench/test_scores.jsonl
     python scripts/weak_labels.py --manifest data/generated/test/manifest.jsonl \
-        --scores bench/test_scores.jsonl --out bench/weak_labels --labels clipping morph
+        --scores bench/test_scores.jsonl --out bench/weak_labels --labels clipping morph \
+        --source synthetic/mujoco          # only the rows rendered by judge-synth
 
-Writes `<out>/breakdown.json` (per label: AUROC against clean clips by injection fact, and
-against each other variant, which shows the kinds a label confuses it with) and
-`<out>/worst_<label>.png` (the lowest-scored positives, each above its clean twin, frames around
-the onset) and prints the tables.
+Writes `<out>/breakdown.json` (per label: AUROC against clean clips and the share flagged, by
+injection fact, and AUROC against each other variant, which shows the kinds a label confuses it
+with) and `<out>/worst_<label>.png` (the lowest-scored positives, each above its clean twin,
+frames around the onset) and prints the tables.
 """
 
 from __future__ import annotations
@@ -32,9 +33,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True, help="folder for the JSON and sheets")
     ap.add_argument("--labels", nargs="+", default=list(ARTIFACT_LABELS))
     ap.add_argument("--worst", type=int, default=6, help="misses drawn per label")
+    ap.add_argument("--source", help="only the rows whose source starts with this, e.g. synthetic")
     args = ap.parse_args()
 
     rows = read_manifest(args.manifest)
+    if args.source:
+        rows = [r for r in rows if str(r.get("source", "")).startswith(args.source)]
+        if not rows:
+            raise SystemExit(f"{args.manifest}: no row's source starts with {args.source!r}")
     by_path = {path_key(rec["path"]): rec for rec in read_scores(args.scores)}
     records = [by_path.get(path_key(resolve_path(args.manifest, r["path"]))) for r in rows]
     if not any(records):
@@ -48,7 +54,8 @@ def main() -> None:
         result[label] = {"by_fact": table, "against": against}
         print(f"\n{label}: positives against clean clips, by how they were made")
         for group, v in table.items():
-            print(f"  {group:18s} n={v['n']:4d}  AUROC {v['auroc']:.3f}")
+            line = f"n={v['n']:4d}  AUROC {v['auroc']:.3f}  flagged {v['flagged']:.3f}"
+            print(f"  {group:18s} {line}")
         print(f"{label}: all positives against each other variant")
         for variant, v in against.items():
             print(f"  vs {variant:15s} n={v['n']:4d}  AUROC {v['auroc']:.3f}")

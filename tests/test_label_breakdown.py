@@ -18,8 +18,8 @@ def row(group, variant, *, partner=None, frame=8, bbox=(0, 0, 4, 4), mode=None):
     return {**r, "labels": {variant: 1, "plausible": 0}, "events": [ev], "params": params}
 
 
-def rec(score, label="clipping"):
-    return {"status": "ok", "scores": {label: score}}
+def rec(score, label="clipping", flagged=None):
+    return {"status": "ok", "scores": {label: score}, "flagged": flagged}
 
 
 def test_facts_name_the_partner_size_and_onset():
@@ -39,10 +39,24 @@ def test_breakdown_scores_each_group_against_the_same_clean_clips():
     rows += [row("p2", "clipping", partner="object"), row("p3", "clipping", partner="object")]
     records = [rec(s) for s in (0.1, 0.2, 0.3, 0.4)] + [rec(s) for s in (0.9, 0.8, 0.15, 0.05)]
     table = label_breakdown(rows, records, "clipping")
-    assert table["partner=floor"] == {"n": 2, "auroc": 1.0}
+    assert {k: table["partner=floor"][k] for k in ("n", "auroc")} == {"n": 2, "auroc": 1.0}
     assert table["partner=object"]["auroc"] == 0.125  # 1 of 8 pairs ranked right
     assert table["all"]["n"] == 4
     assert list(table)[0] == "all"
+    # Records without the decision (older score files): the share is missing, not 0.
+    assert math.isnan(table["all"]["flagged"])
+
+
+def test_breakdown_gives_the_share_flagged_of_each_group():
+    rows = [row("c", "clean"), row("s0", "clipping"), row("s1", "clipping")]
+    rows += [row("l0", "clipping", bbox=(0, 0, 40, 40)), row("l1", "clipping", bbox=(0, 0, 40, 40))]
+    records = [rec(0.1, flagged=True)]  # a clean clip's decision counts for no group
+    records += [rec(0.2, flagged=False), rec(0.3, flagged=False)]
+    records += [rec(0.9, flagged=True), rec(0.8, flagged=False)]
+    table = label_breakdown(rows, records, "clipping")
+    assert table["size=small"]["flagged"] == 0.0
+    assert table["size=large"]["flagged"] == 0.5
+    assert table["all"]["flagged"] == 0.25
 
 
 def test_breakdown_without_clean_clips_is_missing_not_zero():

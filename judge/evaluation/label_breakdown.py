@@ -3,7 +3,9 @@
 Each artifact clip of a synthetic manifest records how it was injected (`params`, `events`);
 splitting one label's positives by those facts (clipping's partner, morph's mode, the object's
 size, the onset's place in the clip) and scoring each subgroup against the same clean clips
-shows whether a label is weak everywhere or only for one kind of injection.
+shows whether a label is weak everywhere or only for one kind of injection. Each subgroup also
+gets the share of its clips the judge flagged (the records' `flagged`, its decision at the
+stored thresholds): AUROC says how well the label ranks them, the share how many are caught.
 
     rows, records = manifest rows and their score records, aligned (None: not scored)
     table = label_breakdown(rows, records, "clipping")   # {"partner=object": {...}, ...}
@@ -55,17 +57,26 @@ def label_breakdown(
     """AUROC of `label`'s score, for all its positives and for each fact's subgroup.
 
     Negatives are the scored clean clips (`variant == "clean"`) of the same rows; a subgroup's
-    entry is `{"n": positives, "auroc": value}` (NaN when there are no negatives).
+    entry is `{"n": positives, "auroc": value, "flagged": share}`: AUROC NaN when there are no
+    negatives, `flagged` the share of the subgroup's records with `flagged` true, NaN when
+    none of them carries the decision (records from before it existed).
     """
     scored = _scored(rows, records)
     negatives = [s["scores"][label] for r, s in scored if r.get("variant") == "clean"]
     groups: dict[str, list[float]] = {}
+    decisions: dict[str, list[bool]] = {}
     for r, s in scored:
         if (r.get("labels") or {}).get(label) == 1 and r.get("events"):
             for key in ["all", *facts(r)]:
                 groups.setdefault(key, []).append(s["scores"][label])
+                if s.get("flagged") is not None:
+                    decisions.setdefault(key, []).append(bool(s["flagged"]))
     return {
-        key: {"n": len(groups[key]), "auroc": _separation(negatives, groups[key])}
+        key: {
+            "n": len(groups[key]),
+            "auroc": _separation(negatives, groups[key]),
+            "flagged": float(np.mean(decisions[key])) if key in decisions else float("nan"),
+        }
         for key in sorted(groups, key=lambda k: (k != "all", k))
     }
 
