@@ -151,6 +151,19 @@ def test_the_tracks_preset_is_cpu_tiny_with_keypoint_tracks(tmp_path):
     assert tracks == base
 
 
+def test_the_stage2_preset_is_cpu_tiny_with_the_stage_2_features(tmp_path):
+    """Its measured comparison (README "Quality") is with cpu_tiny: only the model differs."""
+    base = _compose("train", ["experiment=cpu_tiny"], tmp_path)
+    stage2 = _compose("train", ["experiment=cpu_tiny_stage2"], tmp_path)
+    net = instantiate(stage2.model.model).backbone
+    assert net.stage2_features and net.out_channels == 128 + 64
+    base, stage2 = (OmegaConf.to_container(cfg) for cfg in (base, stage2))
+    for cfg in (base, stage2):
+        del cfg["hydra"], cfg["task_name"]
+    assert stage2["model"]["model"].pop("stage2_features") is True
+    assert stage2 == base
+
+
 def test_the_best_checkpoint_file_names_the_monitored_metric(tmp_path):
     cfg = _compose("train", ["monitor=val/loss", "monitor_mode=min"], tmp_path)
     ckpt = cfg.callbacks.model_checkpoint

@@ -59,6 +59,36 @@ def test_tiny3d_options():
         Tiny3D(clip_pool="median")
 
 
+def test_tiny3d_stage2_features_are_the_pooled_stage_2_map_after_the_other_channels():
+    torch.manual_seed(0)
+    plain = Tiny3D()
+    net = Tiny3D(stage2_features=True, keypoints=2, track_channels=4)
+    # No new weights: the option only reads a map the network already computes.
+    assert set(net.state_dict()) - set(plain.state_dict()) == {
+        k for k in net.state_dict() if k.startswith("tracks.")
+    }
+    assert net.out_channels == net.clip_channels == 128 + 4 + 64
+    seen = {}
+    net.stages[net._stage_2_end].register_forward_hook(lambda m, i, o: seen.update(map=o))
+    x = torch.randn(2, 3, 16, 32, 40)
+    frames, clip = net(x)
+    assert frames.shape == (2, 196, 16) and clip.shape == (2, 196)
+    assert seen["map"].shape == (2, 64, 16, 4, 5)
+    torch.testing.assert_close(frames[:, 132:], seen["map"].amax(dim=(3, 4)))
+    torch.testing.assert_close(frames[:, :128], net.feature_map(x).amax(dim=(3, 4)))
+    # Without the option the model is the plain one, weight for weight and output for output.
+    torch.manual_seed(1)
+    a = Tiny3D()
+    torch.manual_seed(1)
+    b = Tiny3D(stage2_features=False)
+    torch.testing.assert_close(a(x)[0], b(x)[0])
+    model = build_model("tiny3d", num_labels=3, stage2_features=True, event_pool=True)
+    out = model(torch.randn(2, 3, 8, 32, 32))
+    sum(v.sum() for v in out.values()).backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None] == []
+    build_model(**model.config).load_state_dict(model.state_dict())  # rebuilds from its config
+
+
 def test_time_differences_land_on_the_changed_frame():
     x = torch.zeros(1, 1, 5, 1, 1)
     x[:, :, 3:] = 1.0  # the change is first visible at frame 3

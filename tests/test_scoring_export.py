@@ -109,14 +109,16 @@ def test_onnx_matches_pytorch(ckpt, tmp_path):
     np.testing.assert_allclose(frames, want["frames"].numpy(), atol=1e-4, rtol=0)
 
 
-def test_onnx_exports_a_judge_with_keypoint_tracks(tmp_path):
-    # The soft-argmax (a softmax over space, coordinate grids) must survive the export too.
-    options = {"keypoints": 4, "track_channels": 8}
+def test_onnx_exports_a_judge_with_keypoint_tracks_and_stage2_features(tmp_path):
+    # The soft-argmax (a softmax over space, coordinate grids) and the extra per-frame features
+    # read from the stage-2 map must survive the export too.
+    options = {"keypoints": 4, "track_channels": 8, "stage2_features": True}
     ckpt = make_checkpoint(tmp_path / "tracks.ckpt", model_options=options)
     summary = export_judge(ckpt, tmp_path / "judge", onnx=True)
     assert summary["onnx_max_abs_diff"] <= 1e-4
     desc = json.loads((tmp_path / "judge" / "judge.json").read_text())
     assert desc["model"]["keypoints"] == 4 and desc["model"]["track_channels"] == 8
+    assert desc["model"]["stage2_features"] is True
 
 
 def test_onnx_mismatch_fails_loudly_and_writes_nothing(ckpt, tmp_path, capsys):

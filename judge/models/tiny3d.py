@@ -13,7 +13,10 @@ two consecutive frames), so the design keeps time intact from input to output:
   (a one-frame event must not be averaged away; see `pooling.pool_time`);
 - optionally (`keypoints > 0`), per-frame track features join the pooled ones: where K learned
   heatmaps of the stage-2 map peak in each frame, and how those positions move
-  (`keypoints.KeypointTracks`), which the max over space throws away.
+  (`keypoints.KeypointTracks`), which the max over space throws away;
+- optionally (`stage2_features=True`), the stage-2 map (8x8 for a 64 px window) is max-pooled
+  over space too and joins the per-frame features: a small object is a pixel or two of the
+  4x4 last map, where its evidence may be merged with its surroundings'.
 """
 
 from __future__ import annotations
@@ -82,11 +85,13 @@ class Tiny3D(nn.Module):
         keypoints: K heatmaps read from the stage-2 map for the track features (0: none, the
             default, and the state dict of every earlier checkpoint).
         track_channels: width M of the track features (with `keypoints > 0`).
+        stage2_features: also max-pool the stage-2 map over space into C2 more per-frame
+            features (64 at width 1.0; False: the default, and every earlier checkpoint).
 
     Input `(B, 3, T, H, W)`, any T >= 1 and H, W >= 1 (H, W are divided by 16, rounding up).
     Returns per-frame features `(B, C, T)` and a clip feature `(B, C)` (`(B, 2C)` for
-    "maxmean"), C = `out_channels` (128 at width 1.0, plus M with keypoints); `temporal_stride`
-    is 1.
+    "maxmean"), C = `out_channels` (128 at width 1.0, plus M with keypoints, plus C2 with
+    `stage2_features`); `temporal_stride` is 1.
     """
 
     temporal_stride = 1
@@ -101,6 +106,7 @@ class Tiny3D(nn.Module):
         clip_pool: str = "max",
         keypoints: int = 0,
         track_channels: int = 64,
+        stage2_features: bool = False,
     ) -> None:
         super().__init__()
         if width <= 0:
@@ -127,7 +133,10 @@ class Tiny3D(nn.Module):
         # Stage 2's map (8x8 for a 64 px window) is fine enough to place a small object.
         self.tracks = KeypointTracks(c2, keypoints, track_channels) if keypoints > 0 else None
         self._stage_2_end = max(i for i, stage in enumerate(self.block_stage) if stage == 2)
-        self.out_channels = c3 + (track_channels if self.tracks is not None else 0)
+        self.stage2_features = stage2_features
+        self.out_channels = (
+            c3 + (track_channels if self.tracks is not None else 0) + (c2 if stage2_features else 0)
+        )
         self.clip_channels = clip_channels(self.out_channels, clip_pool)
         # Channels-last weights and activations: oneDNN's 3D convolution backward is about 1.5x
         # faster in this layout on a CPU (a batch of 16 at 16x64x64 on 2 cores: 0.36 s a
@@ -154,26 +163,30 @@ class Tiny3D(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last_3d)
         return x
 
-    def _maps(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The last map `(B, C3, T, ceil(H/16), ceil(W/16))` and, with keypoints, the track
-        features `(B, M, T)` read from the stage-2 map."""
+    def _maps(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The last map `(B, C3, T, ceil(H/16), ceil(W/16))` and the extra per-frame features
+        read from the stage-2 map, in order: the tracks `(B, M, T)` (with keypoints) and its
+        pool over space `(B, C2, T)` (with `stage2_features`)."""
         x = self.stem(self._stem_input(x))
-        tracks = None
+        extras = []
         for i, block in enumerate(self.stages):
             x = block(x)
-            if self.tracks is not None and i == self._stage_2_end:
-                tracks = self.tracks(x)
-        return x, tracks
+            if i == self._stage_2_end:
+                if self.tracks is not None:
+                    extras.append(self.tracks(x))
+                if self.stage2_features:
+                    extras.append(pool_space(x, self.spatial_pool))
+        return x, extras
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """`(B, 3, T, H, W)` -> `(B, C3, T, ceil(H/16), ceil(W/16))`, the last stage's map
-        (C3 = 128 at width 1.0; the track features are not part of it)."""
+        (C3 = 128 at width 1.0; the extra per-frame features are not part of it)."""
         return self._maps(x)[0]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """`(B, 3, T, H, W)` -> (per-frame `(B, C, T)`, clip `(B, C)`)."""
-        fmap, tracks = self._maps(x)
+        fmap, extras = self._maps(x)
         frames = pool_space(fmap, self.spatial_pool)
-        if tracks is not None:
-            frames = torch.cat([frames, tracks.to(frames.dtype)], dim=1)
+        if extras:
+            frames = torch.cat([frames, *(e.to(frames.dtype) for e in extras)], dim=1)
         return frames, pool_time(frames, self.clip_pool)
